@@ -1,0 +1,35 @@
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/**
+ * Forks a Node process running the module at `moduleUrl`, whether this build runs from
+ * compiled JavaScript (production images) or from TypeScript sources (development, tests):
+ * a `.ts` module is started with the `tsx` loader, resolved from this package so the
+ * caller's working folder does not matter.
+ */
+export function forkModule(
+  moduleUrl: URL,
+  args: readonly string[] = [],
+  options: ForkOptions & { nodeFlags?: readonly string[] } = {},
+): ChildProcess {
+  const { nodeFlags = [], ...forkOptions } = options;
+  const loader = moduleUrl.pathname.endsWith('.ts') ? ['--import', tsxLoaderUrl()] : [];
+  return fork(fileURLToPath(moduleUrl), [...args], {
+    ...forkOptions,
+    execArgv: [...nodeFlags, ...loader],
+  });
+}
+
+/**
+ * The URL of a sibling module of `importMetaUrl` named `name`, with the extension this build
+ * runs from (`.ts` from sources, `.js` once compiled).
+ */
+export function siblingModuleUrl(importMetaUrl: string, name: string): URL {
+  const extension = importMetaUrl.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./${name}${extension}`, importMetaUrl);
+}
+
+function tsxLoaderUrl(): string {
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+}

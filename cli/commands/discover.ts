@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Command } from 'commander';
+import { WasmCueEvaluator } from '../../adapters/cue/wasm-cue-evaluator.js';
+import { CachingConfigEvaluator } from '../../discovery/caching-config-evaluator.js';
+import { discoverRepository } from '../../discovery/discover-repository.js';
+import { UsageError } from '../run-cli.js';
+
+const execFileAsync = promisify(execFile);
+
+interface DiscoverFlags {
+  branch?: string;
+  tag?: string;
+  commit?: string;
+  cacheDir?: string;
+}
+
+/**
+ * `forge-pipeline discover <path>`: prints the discovery output of a repository as JSON.
+ * With `--commit`, discovers that commit of the git repository at `path` (from a temporary
+ * export of it, leaving the repository untouched); otherwise the folder as it is on disk, with
+ * its current branch for release triggers unless `--branch` names another.
+ */
+export function discoverCommand(): Command {
+  return new Command('discover')
+    .description('print the discovery output of a repository as JSON')
+    .argument('<path>', 'the repository folder')
+    .option('--branch <name>', 'branch the run is for (release triggers)')
+    .option('--tag <tag>', 'tag the run is for (release triggers)')
+    .option('--commit <sha>', 'discover this commit of the git repository at <path>')
+    .option(
+      '--cache-dir <folder>',
+      'keep evaluated configurations here across runs (env FORGE_CONFIG_CACHE_DIR)',
+      process.env.FORGE_CONFIG_CACHE_DIR,
+    )
+    .action(async (path: string, flags: DiscoverFlags) => {
+      const evaluator = new CachingConfigEvaluator(new WasmCueEvaluator(), {
+        directory: flags.cacheDir,
+      });
+      const checkout = flags.commit ? await exportCommit(path, flags.commit) : undefined;
+      try {
+        const branch = flags.branch ?? (flags.commit ? undefined : await currentBranch(path));
+        const output = await discoverRepository(checkout ?? resolve(path), {
+          evaluator,
+          trigger: { branch, tag: flags.tag },
+        });
+        process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+      } finally {
+        await evaluator.close();
+        if (checkout) await rm(checkout, { recursive: true, force: true });
+      }
+    });
+}
+
+/** Writes the tree of `commit` into a temporary folder with `git archive`. */
+async function exportCommit(repository: string, commit: string): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'forge-discover-'));
+  try {
+    await execFileAsync('sh', [
+      '-c',
+      'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"',
+      'export',
+      repository,
+      `${commit}^{commit}`,
+      folder,
+    ]);
+    await execFileAsync('git', ['-C', repository, 'rev-parse', '--verify', `${commit}^{commit}`]);
+    return folder;
+  } catch {
+    await rm(folder, { recursive: true, force: true });
+    throw new UsageError(`--commit ${commit}: not a commit of a git repository at ${repository}`);
+  }
+}
+
+async function currentBranch(path: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await execFileAsync('git', [
+      '-C',
+      path,
+      'symbolic-ref',
+      '--quiet',
+      '--short',
+      'HEAD',
+    ]);
+    return stdout.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+/**
+ * `forge-pipeline`: the product's command line for operators and developers.
+ */
+import { Command } from 'commander';
+import { discoverCommand } from './commands/discover.js';
+import { runCli } from './run-cli.js';
+
+const program = new Command('forge-pipeline')
+  .description('Catalyst Forge Pipeline: discover a monorepo and run its phases')
+  .addCommand(discoverCommand());
+
+await runCli(program);

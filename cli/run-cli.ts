@@ -1,0 +1,37 @@
+import { CommanderError, type Command } from 'commander';
+import { ForgeError, errorMessage } from '../core/errors.js';
+
+/** Exit codes shared by every command line of this product. */
+export const ExitCode = { success: 0, failure: 1, usage: 2 } as const;
+
+/** A problem with how a command was called (arguments, flags, configuration). */
+export class UsageError extends ForgeError {}
+
+/**
+ * Runs a commander program and turns every failure into one line on stderr and an exit code:
+ * 2 for usage and configuration errors, 1 for everything else. Stack traces are printed only
+ * when `FORGE_DEBUG` is set, for whoever debugs the product itself.
+ */
+export async function runCli(
+  program: Command,
+  argv: readonly string[] = process.argv,
+): Promise<void> {
+  program.exitOverride();
+  program.configureOutput({ outputError: (message, write) => write(message) });
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    process.exitCode = reportFailure(program.name(), error);
+  }
+}
+
+function reportFailure(name: string, error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.exitCode === 0 ? ExitCode.success : ExitCode.usage;
+  }
+  const oneLine = errorMessage(error).split('\n')[0] ?? 'failed';
+  process.stderr.write(`${name}: ${oneLine}\n`);
+  if (process.env.FORGE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  if (error instanceof UsageError) return ExitCode.usage;
+  return ExitCode.failure;
+}
