@@ -1,4 +1,5 @@
 import { CommanderError, type Command } from 'commander';
+import { ConfigurationError } from '../config/environment.js';
 import { ForgeError, errorMessage } from '../core/errors.js';
 
 /** Exit codes shared by every command line of this product. */
@@ -16,13 +17,16 @@ export async function runCli(
   program: Command,
   argv: readonly string[] = process.argv,
 ): Promise<void> {
-  program.exitOverride();
-  program.configureOutput({ outputError: (message, write) => write(message) });
+  for (const command of withSubcommands(program)) command.exitOverride();
   try {
     await program.parseAsync([...argv]);
   } catch (error) {
     process.exitCode = reportFailure(program.name(), error);
   }
+}
+
+function withSubcommands(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(withSubcommands)];
 }
 
 function reportFailure(name: string, error: unknown): number {
@@ -32,6 +36,6 @@ function reportFailure(name: string, error: unknown): number {
   const oneLine = errorMessage(error).split('\n')[0] ?? 'failed';
   process.stderr.write(`${name}: ${oneLine}\n`);
   if (process.env.FORGE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  if (error instanceof UsageError) return ExitCode.usage;
+  if (error instanceof UsageError || error instanceof ConfigurationError) return ExitCode.usage;
   return ExitCode.failure;
 }

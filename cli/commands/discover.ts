@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { WasmCueEvaluator } from '../../adapters/cue/wasm-cue-evaluator.js';
 import { CachingConfigEvaluator } from '../../discovery/caching-config-evaluator.js';
+import { loadForgeEnvironment } from '../../config/forge-environment.js';
 import { discoverRepository } from '../../discovery/discover-repository.js';
 import { UsageError } from '../run-cli.js';
 
@@ -34,11 +35,11 @@ export function discoverCommand(): Command {
     .option(
       '--cache-dir <folder>',
       'keep evaluated configurations here across runs (env FORGE_CONFIG_CACHE_DIR)',
-      process.env.FORGE_CONFIG_CACHE_DIR,
     )
     .action(async (path: string, flags: DiscoverFlags) => {
+      const environment = loadForgeEnvironment();
       const evaluator = new CachingConfigEvaluator(new WasmCueEvaluator(), {
-        directory: flags.cacheDir,
+        directory: flags.cacheDir ?? environment.FORGE_CONFIG_CACHE_DIR,
       });
       const checkout = flags.commit ? await exportCommit(path, flags.commit) : undefined;
       try {

@@ -37,7 +37,10 @@ export async function appendNumberedCommit(
   repository: TestRepository,
   index: number,
 ): Promise<string> {
-  await repository.write({ 'index.txt': `${index}\n`, [`file-${index}.txt`]: `content ${index}\n` });
+  await repository.write({
+    'index.txt': `${index}\n`,
+    [`file-${index}.txt`]: `content ${index}\n`,
+  });
   return repository.commit(`commit ${index}`);
 }
 

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from './environment.js';
+import { loadForgeEnvironment } from './forge-environment.js';
+
+describe('loadForgeEnvironment', () => {
+  it('applies defaults when nothing is set, and treats empty values as unset', () => {
+    const config = loadForgeEnvironment({ FORGE_MODE: '' });
+
+    expect(config.FORGE_MODE).toBe('embedded');
+    expect(config.FORGE_CONFIG_CACHE_DIR).toBeUndefined();
+    expect(config.FORGE_REPOSITORY_CACHE_MAX_SIZE).toBe(100 * 1024 ** 3);
+  });
+
+  it('parses sizes with binary units', () => {
+    expect(loadForgeEnvironment({ FORGE_REPOSITORY_CACHE_MAX_SIZE: '512Mi' })).toMatchObject({
+      FORGE_REPOSITORY_CACHE_MAX_SIZE: 512 * 1024 ** 2,
+    });
+    expect(loadForgeEnvironment({ FORGE_REPOSITORY_CACHE_MAX_SIZE: '2048' })).toMatchObject({
+      FORGE_REPOSITORY_CACHE_MAX_SIZE: 2048,
+    });
+  });
+
+  it('names the variable of a bad value', () => {
+    expect(() => loadForgeEnvironment({ FORGE_MODE: 'cloud' })).toThrow(ConfigurationError);
+    expect(() => loadForgeEnvironment({ FORGE_MODE: 'cloud' })).toThrow(/^FORGE_MODE: /);
+    expect(() => loadForgeEnvironment({ FORGE_REPOSITORY_CACHE_MAX_SIZE: 'lots' })).toThrow(
+      'FORGE_REPOSITORY_CACHE_MAX_SIZE: "lots" is not a size such as 512Mi or 100Gi',
+    );
+  });
+});

@@ -1,0 +1,27 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { byteSize, parseEnvironment } from './environment.js';
+
+/**
+ * Every `FORGE_` variable this build reads, with its default. docs/configuration.md documents
+ * each one; keep the two in step.
+ */
+export const ForgeEnvironmentSchema = z.object({
+  /** `embedded` runs everything in one process; `aws` talks to AWS (or its emulators). */
+  FORGE_MODE: z.enum(['embedded', 'aws']).default('embedded'),
+  /** Folder where evaluated configurations are kept across processes; memory only if unset. */
+  FORGE_CONFIG_CACHE_DIR: z.string().optional(),
+  /** Folder of the workers' git repository cache (bare clones and job worktrees). */
+  FORGE_REPOSITORY_CACHE_DIR: z.string().default(join(tmpdir(), 'forge-repository-cache')),
+  /** Size above which least recently used repositories are evicted from the cache. */
+  FORGE_REPOSITORY_CACHE_MAX_SIZE: byteSize.default(100 * 1024 ** 3),
+});
+
+/** The parsed configuration of a process. */
+export type ForgeEnvironment = z.infer<typeof ForgeEnvironmentSchema>;
+
+/** Reads the process's `FORGE_` configuration once; throws a `ConfigurationError` naming a bad variable. */
+export function loadForgeEnvironment(env: NodeJS.ProcessEnv = process.env): ForgeEnvironment {
+  return parseEnvironment(ForgeEnvironmentSchema, env);
+}
