@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
@@ -94,7 +94,8 @@ export class CachingConfigEvaluator implements ConfigEvaluator {
     if (!this.#directory) return;
     await mkdir(this.#directory, { recursive: true });
     const file = this.#fileOf(key);
-    const temporary = `${file}.${process.pid}.tmp`;
+    // Unique per write: two evaluations of the same file may be stored at the same time.
+    const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
     await writeFile(temporary, JSON.stringify(evaluation));
     await rename(temporary, file);
   }

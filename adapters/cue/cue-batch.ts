@@ -58,9 +58,12 @@ export function wrapForBatch(source: string, packageName: string, fieldName: str
     scanner.skipTrivia();
   }
   const bodyStart = scanner.position;
+  // A file that ends with its preamble and no newline (`package project`, maybe a comment
+  // after it) would run into the wrapper; with no body, a line more shifts no line numbers.
+  const separator = bodyStart === source.length && !source.endsWith('\n') ? '\n' : '';
   return {
     ok: true,
-    source: `${source.slice(0, bodyStart)}${fieldName}: {${source.slice(bodyStart)}\n}\n`,
+    source: `${source.slice(0, bodyStart)}${separator}${fieldName}: {${source.slice(bodyStart)}\n}\n`,
   };
 }
 

@@ -21,7 +21,7 @@ export function splitJsonDocuments(stdout: string): unknown[] {
       else if (char === '"') inString = false;
       continue;
     }
-    if (char === '"') inString = true;
+    if (char === '"' && depth > 0) inString = true;
     else if (char === '{' || char === '[') {
       if (depth === 0) start = index;
       depth += 1;

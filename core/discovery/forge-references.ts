@@ -29,7 +29,10 @@ const REFERENCE_KINDS = ['repo', 'artifact'] as const;
 type ReferenceKind = (typeof REFERENCE_KINDS)[number];
 
 /** Characters after which a value starts, so `@name(` there is ours and not a CUE attribute. */
-const VALUE_POSITION_BEFORE = new Set([':', '[', ',', '(', '|', '&', '*', '=']);
+const VALUE_POSITION_BEFORE = new Set([
+  ...[':', '[', ',', '(', '|', '&', '*', '='],
+  ...['+', '-', '/', '<', '>', '!', '~'],
+]);
 
 /** Replaces every Forge reference of `source`; problems name the reference's line. */
 export function resolveForgeReferences(
