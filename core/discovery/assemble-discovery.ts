@@ -168,7 +168,7 @@ function checkPhases(
   repository: RepositoryConfig,
 ): ((source: string) => { line: number | undefined; message: string }) | undefined {
   const undefinedPhase = Object.keys(config.ci.phases).find(
-    (phase) => !(phase in repository.phases),
+    (phase) => !Object.hasOwn(repository.phases, phase),
   );
   if (undefinedPhase !== undefined) {
     return (source) => ({
@@ -177,7 +177,7 @@ function checkPhases(
     });
   }
   const missingRequired = Object.entries(repository.phases)
-    .filter(([phase, definition]) => definition.required && !(phase in config.ci.phases))
+    .filter(([phase, definition]) => definition.required && !Object.hasOwn(config.ci.phases, phase))
     .map(([phase]) => phase)
     .sort();
   if (missingRequired.length > 0) {
@@ -210,15 +210,20 @@ function assertOutputSize(output: DiscoveryOutput): void {
   }
 }
 
-/** Orders repository-relative paths by their segments, so `a/b` sorts before `a-b`. */
+/** Orders repository-relative paths by their segments, so `a/b` sorts before `a-b`; `.` first. */
 export function comparePaths(a: string, b: string): number {
-  const left = a.split('/');
-  const right = b.split('/');
+  const left = segmentsOf(a);
+  const right = segmentsOf(b);
   for (let i = 0; i < Math.min(left.length, right.length); i += 1) {
     const order = compareText(left[i] as string, right[i] as string);
     if (order !== 0) return order;
   }
   return left.length - right.length;
+}
+
+/** The root (`.`) has no segments, so it sorts before every path, `-x` included. */
+function segmentsOf(path: string): string[] {
+  return path === '.' ? [] : path.split('/');
 }
 
 /** Orders text by UTF-16 code units: the same on every machine, whatever its locale. */

@@ -28,11 +28,11 @@ export type RepositoryValueLookup = (path: string) => unknown;
 const REFERENCE_KINDS = ['repo', 'artifact'] as const;
 type ReferenceKind = (typeof REFERENCE_KINDS)[number];
 
-/** Characters after which a value starts, so `@name(` there is ours and not a CUE attribute. */
-const VALUE_POSITION_BEFORE = new Set([
-  ...[':', '[', ',', '(', '|', '&', '*', '='],
-  ...['+', '-', '/', '<', '>', '!', '~'],
-]);
+/**
+ * Characters after which a value starts (`:`, an opening bracket, a separator, an operator),
+ * so `@name(` there is ours and not a CUE attribute.
+ */
+const VALUE_POSITION_BEFORE = new Set(':[,(|&*=+-/<>!~');
 
 /** Replaces every Forge reference of `source`; problems name the reference's line. */
 export function resolveForgeReferences(
