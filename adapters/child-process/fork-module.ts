@@ -30,6 +30,15 @@ export function siblingModuleUrl(importMetaUrl: string, name: string): URL {
   return new URL(`./${name}${extension}`, importMetaUrl);
 }
 
+/**
+ * The command line that runs the module at `moduleUrl` with this Node, for processes started
+ * through another program (`unshare`, a shell) rather than forked directly.
+ */
+export function nodeCommandLine(moduleUrl: URL, args: readonly string[] = []): string[] {
+  const loader = moduleUrl.pathname.endsWith('.ts') ? ['--import', tsxLoaderUrl()] : [];
+  return [process.execPath, ...loader, fileURLToPath(moduleUrl), ...args];
+}
+
 function tsxLoaderUrl(): string {
   return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 }
