@@ -4,10 +4,12 @@
  */
 import { Command } from 'commander';
 import { discoverCommand } from './commands/discover.js';
+import { emulatorsCommand } from './commands/emulators.js';
 import { runCli } from './run-cli.js';
 
 const program = new Command('forge-pipeline')
   .description('Catalyst Forge Pipeline: discover a monorepo and run its phases')
-  .addCommand(discoverCommand());
+  .addCommand(discoverCommand())
+  .addCommand(emulatorsCommand());
 
 await runCli(program);
