@@ -38,6 +38,7 @@ export async function startDynamoDbLocal(
   const relay = nodeCommandLine(siblingModuleUrl(import.meta.url, 'socket-relay-program'), [
     socketPath,
     String(port),
+    String(process.pid),
   ]);
   const isRoot = process.getuid?.() === 0;
   const script = [
