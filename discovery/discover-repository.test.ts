@@ -1,6 +1,6 @@
 import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasmCueEvaluator } from '../adapters/cue/wasm-cue-evaluator.js';
 import {
   DiscoveryLimitError,
@@ -10,26 +10,16 @@ import {
 } from '../core/discovery/discovery-errors.js';
 import type { DiscoveryOutput, DiscoveryProblem } from '../core/contracts/discovery-output.js';
 import type { TriggerContext } from '../core/discovery/release-triggers.js';
-import { createTestRepository, type TestRepository } from '../test/support/git-repository.js';
+import { useCommittedRepositories, type TestRepository } from '../test/support/git-repository.js';
 import { projectCue, repoCue } from '../test/support/forge-repository.js';
 import { discoverRepository } from './discover-repository.js';
 
 // One real CUE evaluator for the file: its host process stays warm between tests.
 const evaluator = new WasmCueEvaluator();
-const repositories: TestRepository[] = [];
 
 afterAll(() => evaluator.close());
-afterEach(async () => {
-  await Promise.all(repositories.splice(0).map((repository) => repository.remove()));
-});
 
-/** A committed git repository with `files`. */
-async function repositoryWith(files: Record<string, string>): Promise<TestRepository> {
-  const repository = await createTestRepository(files);
-  repositories.push(repository);
-  await repository.commit('fixture');
-  return repository;
-}
+const repositoryWith = useCommittedRepositories();
 
 function discover(
   repository: TestRepository,

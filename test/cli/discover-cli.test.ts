@@ -1,24 +1,14 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoveryOutputSchema } from '../../core/contracts/discovery-output.js';
-import { createTestRepository, type TestRepository } from '../support/git-repository.js';
+import { useCommittedRepositories } from '../support/git-repository.js';
 import { projectCue, repoCue } from '../support/forge-repository.js';
 import { runCommand, type CommandResult } from '../support/run-command.js';
 
 const NOBODY = 65534;
-const repositories: TestRepository[] = [];
 
-afterEach(async () => {
-  await Promise.all(repositories.splice(0).map((repository) => repository.remove()));
-});
-
-async function repositoryWith(files: Record<string, string>): Promise<TestRepository> {
-  const repository = await createTestRepository(files);
-  repositories.push(repository);
-  await repository.commit('fixture');
-  return repository;
-}
+const repositoryWith = useCommittedRepositories();
 
 /** A failure is one line naming the command, and never a stack trace. */
 function expectOneLineFailure(result: CommandResult, exitCode: number, pattern: RegExp): void {

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterEach } from 'vitest';
 
 const execFileAsync = promisify(execFile);
 
@@ -65,4 +66,23 @@ export async function createTestRepository(
   };
   await repository.write(files);
   return repository;
+}
+
+/**
+ * For a test file: returns a function that creates a committed repository with `files`, and
+ * removes every repository it created after each test.
+ */
+export function useCommittedRepositories(): (
+  files: Record<string, string>,
+) => Promise<TestRepository> {
+  const repositories: TestRepository[] = [];
+  afterEach(async () => {
+    await Promise.all(repositories.splice(0).map((repository) => repository.remove()));
+  });
+  return async (files) => {
+    const repository = await createTestRepository(files);
+    repositories.push(repository);
+    await repository.commit('fixture');
+    return repository;
+  };
 }
