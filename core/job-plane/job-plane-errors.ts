@@ -32,3 +32,25 @@ export class SecretNotFoundError extends JobPlaneError {
     super(`secret ${path} not found`);
   }
 }
+
+/**
+ * A receipt handle no longer names a delivery in flight: the message's visibility timeout ran
+ * out (it may since have been delivered again, with a new handle), it was deleted, or the handle
+ * belongs to another queue. Never retryable: the holder has lost the message, and a job store
+ * that ignores late updates makes its next delivery harmless.
+ */
+export class ReceiptHandleInvalidError extends JobPlaneOperationError {
+  constructor(
+    operation: string,
+    resource: string,
+    readonly receiptHandle: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(
+      operation,
+      resource,
+      'the receipt handle is no longer valid (visibility timeout expired or message deleted)',
+      { ...options, retryable: false },
+    );
+  }
+}

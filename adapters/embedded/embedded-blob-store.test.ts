@@ -1,0 +1,93 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobPlaneOptionsError } from '../../core/job-plane/job-plane-options.js';
+import { describeBlobStoreContract } from '../../test/contracts/blob-store.contract.js';
+import { EmbeddedBlobStore } from './embedded-blob-store.js';
+import { LocalBlobServer } from './local-blob-server.js';
+
+const roots: string[] = [];
+const servers: LocalBlobServer[] = [];
+
+async function makeStore(bucket = 'forge-logs'): Promise<EmbeddedBlobStore> {
+  const root = await mkdtemp(join(tmpdir(), 'forge-blobs-'));
+  roots.push(root);
+  const server = await LocalBlobServer.start({ root });
+  servers.push(server);
+  return new EmbeddedBlobStore({ root, bucket, presigner: server });
+}
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.close()));
+  await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
+});
+
+describeBlobStoreContract('EmbeddedBlobStore', () => makeStore());
+
+describe('EmbeddedBlobStore on disk', () => {
+  let root: string;
+  const presigner = { presign: () => 'http://127.0.0.1/unused' };
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'forge-blobs-'));
+    roots.push(root);
+  });
+
+  it('keeps the S3 key layout, one folder per bucket', async () => {
+    // Arrange
+    const results = new EmbeddedBlobStore({ root, bucket: 'pipeline-results', presigner });
+    const logs = new EmbeddedBlobStore({ root, bucket: 'pipeline-logs', presigner });
+
+    // Act
+    await results.put('run-1/discovery.json', '{}');
+    const log = await logs.openAppend('run-1/build/api/compile.log');
+    log.append('compiling\n');
+    await log.close();
+
+    // Assert
+    expect(await readFile(join(root, 'pipeline-results', 'run-1', 'discovery.json'), 'utf8')).toBe(
+      '{}',
+    );
+    expect(
+      await readFile(join(root, 'pipeline-logs', 'run-1', 'build', 'api', 'compile.log'), 'utf8'),
+    ).toBe('compiling\n');
+    expect(await results.get('run-1/build/api/compile.log')).toBeUndefined();
+  });
+
+  it('leaves no temporary file beside a blob and none behind after puts', async () => {
+    // Arrange
+    const store = new EmbeddedBlobStore({ root, bucket: 'atomic-puts', presigner });
+
+    // Act
+    await Promise.all(
+      Array.from({ length: 20 }, (_, index) => store.put('run-2/result.json', `{"n":${index}}`)),
+    );
+
+    // Assert
+    expect(await readdir(join(root, 'atomic-puts', 'run-2'))).toEqual(['result.json']);
+    expect(await readdir(join(root, '.tmp'))).toEqual([]);
+    expect(new TextDecoder().decode(await store.get('run-2/result.json'))).toMatch(/^\{"n":\d+\}$/);
+  });
+
+  it('writes nothing outside its bucket for a key that tries to escape', async () => {
+    // Arrange
+    const store = new EmbeddedBlobStore({ root, bucket: 'escape-check', presigner });
+
+    // Act
+    const attempt = store.put('../pipeline-results/run-1/discovery.json', 'overwritten');
+
+    // Assert
+    await expect(attempt).rejects.toThrow(/segment starting with "\."/);
+    expect(await readFile(join(root, 'pipeline-results', 'run-1', 'discovery.json'), 'utf8')).toBe(
+      '{}',
+    );
+  });
+
+  it('refuses a bucket name that is not an S3 bucket name', () => {
+    // Act / Assert
+    expect(() => new EmbeddedBlobStore({ root, bucket: '../etc', presigner })).toThrow(
+      JobPlaneOptionsError,
+    );
+  });
+});
