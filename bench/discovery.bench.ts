@@ -49,9 +49,7 @@ const suite: BenchSuite = {
     }
     const repository = await createTestRepository(files);
     await repository.commit('generated');
-    context.note(
-      `generated repository: ${PROJECTS} projects, ${Object.keys(files).length} files`,
-    );
+    context.note(`generated repository: ${PROJECTS} projects, ${Object.keys(files).length} files`);
     const trigger = { branch: 'main' };
 
     try {

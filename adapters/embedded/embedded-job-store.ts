@@ -1,0 +1,165 @@
+import type { StreamBatchHandler } from '../../core/contracts/job-stream.js';
+import type { JobRecord, StepProgress } from '../../core/contracts/jobs.js';
+import {
+  applyJobStatusWrite,
+  applyJobStepWrite,
+  checkStepUpdate,
+  decideJobTransition,
+  decideStepUpdate,
+  needsCancelRequest,
+  newJobRecord,
+  unwrittenResult,
+} from '../../core/job-plane/job-record-changes.js';
+import { JobNotFoundError, JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
+import type {
+  CreateJobResult,
+  JobChangeFeed,
+  JobStatusChanges,
+  JobStore,
+  JobUpdateResult,
+  NewJob,
+} from '../../core/ports/job-store.js';
+import type { JobStatus } from '../../core/statuses.js';
+import { TransitionOutcome } from '../../core/transitions.js';
+import { EmbeddedChangeFeed, type EmbeddedChangeFeedOptions } from './embedded-change-feed.js';
+
+/** Options of {@link EmbeddedJobStore}; every field has a default. */
+export interface EmbeddedJobStoreOptions {
+  /** The change feed's batching, retention and redelivery. */
+  readonly feed?: EmbeddedChangeFeedOptions;
+  /** The clock that stamps records; injectable for tests. */
+  readonly now?: () => Date;
+}
+
+/**
+ * The job store of the embedded mode: the `pipeline-jobs` table in memory, with the same
+ * semantics as `DynamoJobStore` (both take their decisions from
+ * `core/job-plane/job-record-changes.ts`), and its change feed: every applied write publishes
+ * one record shaped exactly like a DynamoDB stream record (INSERT on submission, MODIFY on
+ * every change; never REMOVE, as records do not expire in memory), delivered to the same
+ * reconciler handler that Lambda feeds in production.
+ *
+ * Each operation reads, decides and writes within one turn of the event loop, so concurrent
+ * callers are serialised exactly as conditional writes serialise them on DynamoDB. Callers get
+ * copies: mutating a returned record changes nothing stored. After `close()`, writes are refused.
+ */
+export class EmbeddedJobStore implements JobStore, JobChangeFeed {
+  private readonly records = new Map<string, JobRecord>();
+  private readonly feed: EmbeddedChangeFeed;
+  private readonly now: () => Date;
+  private readonly tableName: string;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: EmbeddedJobStoreOptions = {}) {
+    this.feed = new EmbeddedChangeFeed(options.feed);
+    this.now = options.now ?? (() => new Date());
+    this.tableName = options.feed?.tableName ?? 'pipeline-jobs';
+  }
+
+  create(job: NewJob): Promise<CreateJobResult> {
+    return this.write('create', () => {
+      const record = newJobRecord(job, this.now());
+      const existing = this.records.get(job.job_id);
+      if (existing !== undefined) return { created: false, existing: structuredClone(existing) };
+      this.commit(undefined, record);
+      return { created: true, record: structuredClone(record) };
+    });
+  }
+
+  get(jobId: string): Promise<JobRecord | undefined> {
+    const record = this.records.get(jobId);
+    return Promise.resolve(record === undefined ? undefined : structuredClone(record));
+  }
+
+  listByRun(runId: string): Promise<readonly JobRecord[]> {
+    const records = [...this.records.values()]
+      .filter((record) => record.run_id === runId)
+      .sort((left, right) => (left.job_id < right.job_id ? -1 : 1))
+      .map((record) => structuredClone(record));
+    return Promise.resolve(records);
+  }
+
+  transition(
+    jobId: string,
+    status: JobStatus,
+    changes: JobStatusChanges = {},
+  ): Promise<JobUpdateResult> {
+    return this.write('transition', () => {
+      const current = this.require(jobId);
+      const decision = decideJobTransition(current, status, changes, this.now());
+      if (decision.outcome !== TransitionOutcome.applied)
+        return unwrittenResult(decision, structuredClone(current));
+      return applied(this.commit(current, applyJobStatusWrite(current, decision.changes)));
+    });
+  }
+
+  updateStep(jobId: string, stepName: string, progress: StepProgress): Promise<JobUpdateResult> {
+    return this.write('updateStep', () => {
+      const checked = checkStepUpdate(stepName, progress);
+      const current = this.require(jobId);
+      const decision = decideStepUpdate(current, stepName, checked, this.now());
+      if (decision.outcome !== TransitionOutcome.applied)
+        return unwrittenResult(decision, structuredClone(current));
+      return applied(this.commit(current, applyJobStepWrite(current, stepName, decision.changes)));
+    });
+  }
+
+  requestCancel(jobId: string): Promise<JobRecord> {
+    return this.write('requestCancel', () => {
+      const current = this.require(jobId);
+      if (!needsCancelRequest(current)) return structuredClone(current);
+      const next = { ...current, cancel_requested: true, updated_at: this.now().toISOString() };
+      return structuredClone(this.commit(current, next));
+    });
+  }
+
+  /**
+   * Delivers every change to `handler` in commit order, starting at the oldest retained
+   * change; the returned function stops delivery after draining what was already written.
+   */
+  subscribe(handler: StreamBatchHandler): () => Promise<void> {
+    return this.feed.subscribe(handler);
+  }
+
+  /** Refuses further writes, then drains and stops every subscription; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.feed.close();
+    return this.closing;
+  }
+
+  /** Runs one write synchronously, as one atomic step, and settles the promise with it. */
+  private write<T>(operation: string, body: () => T): Promise<T> {
+    // The executor runs `body` at once; whatever it throws rejects the promise.
+    return new Promise<T>((resolve) => {
+      if (this.closing !== undefined) {
+        throw new JobPlaneOperationError(
+          `embedded:${operation}`,
+          this.tableName,
+          'the job store is closed',
+        );
+      }
+      resolve(body());
+    });
+  }
+
+  private require(jobId: string): JobRecord {
+    const record = this.records.get(jobId);
+    if (record === undefined) throw new JobNotFoundError(jobId);
+    return record;
+  }
+
+  /** Stores `next` and publishes its change record; returns what was stored. */
+  private commit(previous: JobRecord | undefined, next: JobRecord): JobRecord {
+    this.records.set(next.job_id, next);
+    this.feed.publish(
+      previous === undefined
+        ? { eventName: 'INSERT', jobId: next.job_id, newRecord: next }
+        : { eventName: 'MODIFY', jobId: next.job_id, oldRecord: previous, newRecord: next },
+    );
+    return next;
+  }
+}
+
+function applied(record: JobRecord): JobUpdateResult {
+  return { outcome: 'applied', record: structuredClone(record) };
+}
