@@ -54,7 +54,7 @@ export function loadAwsJobPlaneConfig(env: NodeJS.ProcessEnv = process.env): Aws
     queueUrls: byQueue((name) => parsed[`FORGE_QUEUE_URL_${name}`]),
     deadLetterQueueUrls: Object.fromEntries(
       Object.entries(deadLetters).filter(([, url]) => url !== undefined),
-    ) as Partial<Record<QueueName, string>>,
+    ),
     jobsTable: parsed.FORGE_JOBS_TABLE,
     jobsStreamArn: parsed.FORGE_JOBS_STREAM_ARN,
     buckets: {
