@@ -49,7 +49,7 @@ export async function startSecretsManagerServer(
         throw new ServiceError('ResourceExistsException', `The secret ${name} already exists.`);
       const secret = {
         arn: `arn:aws:secretsmanager:${region}:000000000000:secret:${name}-${randomUUID().slice(0, 6)}`,
-        value: String(SecretString ?? ''),
+        value: textOf(SecretString),
         versionId: randomUUID(),
         createdAt: Date.now() / 1000,
       };
@@ -58,7 +58,7 @@ export async function startSecretsManagerServer(
     },
     PutSecretValue: ({ SecretId, SecretString }) => {
       const secret = find(SecretId);
-      secret.value = String(SecretString ?? '');
+      secret.value = textOf(SecretString);
       secret.versionId = randomUUID();
       return describe(String(SecretId), secret);
     },
@@ -136,4 +136,8 @@ async function answer(
       message: error instanceof Error ? error.message : String(error),
     });
   }
+}
+
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }
