@@ -9,7 +9,5 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['test/setup/local-aws.global.ts'],
     reporters: ['default', './test/setup/summary-reporter.ts'],
-    // The AWS SDK warns on Node 20 that its 2027 releases need Node 22 (production runs 22).
-    execArgv: ['--disable-warning=NodeVersionSupportWarning'],
   },
 });
