@@ -1,0 +1,24 @@
+import type { JobMessage, StepProgress } from '../../core/contracts/jobs.js';
+
+/** What a job handler reports when it returns. */
+export type JobOutcome =
+  | { readonly status: 'completed'; readonly resultLocation?: string }
+  | { readonly status: 'failed'; readonly error: string; readonly resultLocation?: string }
+  | { readonly status: 'cancelled'; readonly reason: string };
+
+/** What a running job may do besides its own work. */
+export interface JobContext {
+  readonly workerId: string;
+  /** Aborted when the job must stop: cancel requested, deadline passed, or worker shutdown. */
+  readonly signal: AbortSignal;
+  /** Records one step's progress in the job store (the worker adds nothing to it). */
+  recordStep(stepName: string, progress: StepProgress): Promise<void>;
+}
+
+/**
+ * Does the work of one job type (discovery, task, ...). The worker runtime owns everything
+ * around it: receiving, claiming, heartbeats, cancellation, recording the outcome, deleting
+ * the message. A handler throws only for failures of the platform (the message then comes
+ * back); a job that failed on its own merits returns `{ status: 'failed' }`.
+ */
+export type JobHandler = (message: JobMessage, context: JobContext) => Promise<JobOutcome>;
