@@ -1,0 +1,324 @@
+import { rm } from 'node:fs/promises';
+import { errorMessage } from '../../core/errors.js';
+import { BareRepository } from './bare-repository.js';
+import {
+  CacheEviction,
+  type CachedRepositoryUsage,
+  type EvictionResult,
+} from './cache-eviction.js';
+import {
+  CacheLayout,
+  ensureFolder,
+  touchMetadata,
+  type RepositoryLocation,
+} from './cache-layout.js';
+import { recoverCache } from './cache-recovery.js';
+import { CacheSession } from './cache-session.js';
+import { GitRunner } from './git-runner.js';
+import { validateCheckoutRequest, type CheckoutRequest } from './checkout-request.js';
+import { EvictionScheduler } from './eviction-scheduler.js';
+import {
+  CheckoutAbortedError,
+  RepositoryCacheClosedError,
+  RepositoryCacheError,
+  WorktreeInUseError,
+} from './repository-cache-errors.js';
+import { RepositoryCacheEventSink, type RepositoryCacheStats } from './repository-cache-events.js';
+import {
+  compileRepositoryCacheOptions,
+  type CompiledRepositoryCacheOptions,
+  type RepositoryCacheOptions,
+} from './repository-cache-options.js';
+import { RepositoryLocks } from './repository-lock.js';
+import { WorktreeRegistry } from './worktree-registry.js';
+
+/** A job's private worktree, detached at the resolved commit, until {@link RepositoryCheckout.release}. */
+export interface RepositoryCheckout {
+  /** The worktree folder. */
+  readonly path: string;
+  /** The full SHA the worktree is at. */
+  readonly commit: string;
+  readonly jobId: string;
+  /**
+   * Removes the worktree (or parks it for reuse, see `worktreePoolSize`); either way its path
+   * is gone afterwards. Idempotent, and safe to call after the cache closed it.
+   */
+  release(): Promise<void>;
+}
+
+type CacheState = 'open' | 'closing' | 'closed';
+
+/**
+ * The repository cache of a worker: one bare clone per repository under a cache folder, one
+ * detached `git worktree` per job, so a checkout costs a local worktree instead of a clone.
+ * Processes on one node may share the folder: every change to a bare clone happens under a
+ * per-repository lock (in-process mutex plus lock folder), and populating a worktree's files,
+ * the slow part, happens after that lock is released. Least recently used repositories are
+ * evicted in the background after a clone or fetch when the cache outgrows its maximum.
+ * With `worktreePoolSize` set, released worktrees are parked and recycled, so a checkout
+ * rewrites only the files that differ.
+ *
+ * Create with {@link RepositoryCache.open}; finish with {@link RepositoryCache.close}.
+ */
+export class RepositoryCache {
+  readonly #options: CompiledRepositoryCacheOptions;
+  readonly #layout: CacheLayout;
+  readonly #events: RepositoryCacheEventSink;
+  readonly #session: CacheSession;
+  readonly #locks: RepositoryLocks;
+  readonly #bare: BareRepository;
+  readonly #worktrees: WorktreeRegistry;
+  readonly #eviction: CacheEviction;
+  /** Checkouts of this instance by worktree path (no `release` while being prepared). */
+  readonly #active = new Map<string, { key: string; release?: () => Promise<void> }>();
+  #state: CacheState = 'open';
+  #closing: Promise<void> | undefined;
+  readonly #evictionScheduler: EvictionScheduler;
+
+  private constructor(options: CompiledRepositoryCacheOptions) {
+    this.#options = options;
+    const { logger } = options;
+    this.#layout = new CacheLayout(options.cacheDir, options.worktreesDir);
+    this.#events = new RepositoryCacheEventSink(options.onEvent, logger);
+    this.#session = new CacheSession(this.#layout.sessionsDir, options.lockStaleMs, logger);
+    const git = new GitRunner(options.git);
+    this.#locks = new RepositoryLocks({
+      lockPath: (key) => this.#layout.lockPath(key),
+      staleMs: options.lockStaleMs,
+      timeoutMs: options.lockTimeoutMs,
+      logger,
+    });
+    this.#bare = new BareRepository(git, this.#events);
+    this.#worktrees = new WorktreeRegistry(git, this.#session, this.#events);
+    this.#eviction = new CacheEviction({
+      layout: this.#layout,
+      locks: this.#locks,
+      worktrees: this.#worktrees,
+      events: this.#events,
+      logger,
+      maxBytes: options.maxSizeBytes,
+    });
+    this.#evictionScheduler = new EvictionScheduler(
+      this.#eviction,
+      () => this.#activeKeys(),
+      logger,
+    );
+  }
+
+  /**
+   * Opens (creating if needed) the cache folder, takes this instance's session lease, and
+   * cleans up after crashed processes: stale worktrees, half-made clones, the trash.
+   */
+  static async open(options: RepositoryCacheOptions): Promise<RepositoryCache> {
+    const compiled = compileRepositoryCacheOptions(options);
+    const cacheDir = await ensureFolder(compiled.cacheDir);
+    const worktreesDir =
+      compiled.worktreesDir === undefined ? undefined : await ensureFolder(compiled.worktreesDir);
+    const cache = new RepositoryCache({ ...compiled, cacheDir, worktreesDir });
+    try {
+      await cache.#layout.create();
+      await CacheSession.sweep(cache.#layout.sessionsDir, compiled.lockStaleMs);
+      await cache.#session.begin();
+      await recoverCache({
+        layout: cache.#layout,
+        locks: cache.#locks,
+        bare: cache.#bare,
+        worktrees: cache.#worktrees,
+        logger: compiled.logger,
+      });
+    } catch (error) {
+      await cache.#session.end().catch(() => undefined);
+      if (error instanceof RepositoryCacheError) throw error;
+      throw new RepositoryCacheError(
+        `cannot open the repository cache in ${cacheDir}: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    compiled.logger.info('repository cache open', { cacheDir, session: cache.#session.id });
+    return cache;
+  }
+
+  /**
+   * Checks `request.commit` of `request.url` out into a new worktree for `request.jobId`,
+   * cloning or fetching only when the commit is not cached yet (see `BareRepository.resolve`).
+   * Throws `CommitNotFoundError`, `RepositoryCloneError`, `RepositoryFetchError`,
+   * `WorktreeInUseError`, `RepositoryLockError` (all `RepositoryCacheError`s).
+   */
+  async checkout(request: CheckoutRequest): Promise<RepositoryCheckout> {
+    if (this.#state !== 'open') throw new RepositoryCacheClosedError();
+    validateCheckoutRequest(request);
+    const location = this.#layout.locate(request.url);
+    const path = this.#layout.worktreePath(location, request.jobId);
+    if (this.#active.has(path)) throw new WorktreeInUseError(path, request.jobId);
+    this.#active.set(path, { key: location.key });
+    try {
+      return await this.#checkout(location, path, request);
+    } catch (error) {
+      this.#active.delete(path);
+      if (request.signal?.aborted && !(error instanceof CheckoutAbortedError)) {
+        throw new CheckoutAbortedError(error);
+      }
+      throw error;
+    }
+  }
+
+  /** One eviction pass now (after any running one); repositories with live worktrees stay. */
+  async evict(): Promise<EvictionResult> {
+    return this.#evictionScheduler.runNow();
+  }
+
+  /** The disk use and last use of every cached repository, least recently used first. */
+  usage(): Promise<CachedRepositoryUsage[]> {
+    return this.#eviction.usage();
+  }
+
+  /** Event totals since the cache was opened (hits, clones, fetches, checkouts, evictions). */
+  stats(): RepositoryCacheStats {
+    return this.#events.stats();
+  }
+
+  /**
+   * Stops accepting checkouts, removes the worktrees this instance still has (their jobs
+   * should have been stopped first), waits for a running eviction and gives up the session
+   * lease. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#state = 'closing';
+    const leftovers = [...this.#active.values()].flatMap(({ release }) => release ?? []);
+    if (leftovers.length > 0) {
+      this.#options.logger.warn('closing repository cache with live checkouts; removing them', {
+        count: leftovers.length,
+      });
+    }
+    for (const release of leftovers) await release().catch(() => undefined);
+    await this.#evictionScheduler.stop();
+    await this.#session.end();
+    this.#state = 'closed';
+  }
+
+  async #checkout(
+    location: RepositoryLocation,
+    path: string,
+    request: CheckoutRequest,
+  ): Promise<RepositoryCheckout> {
+    const started = performance.now();
+    let lockedAt = started;
+    const prepared = await this.#locks.withLock(
+      location.key,
+      async () => {
+        lockedAt = performance.now();
+        const resolved = await this.#bare.resolve(location, request.commit, request.signal);
+        const others = await this.#worktrees.prepareSlot(location, path, request.jobId);
+        const recycled =
+          this.#options.worktreePoolSize > 0 &&
+          (await this.#worktrees.claimParked(location, path, others));
+        if (!recycled) await this.#worktrees.add(location, path, resolved.commit);
+        await touchMetadata(location, Date.now());
+        return { ...resolved, recycled };
+      },
+      request.signal,
+    );
+    const unlockedAt = performance.now();
+    try {
+      await this.#populate(location, path, prepared.commit, prepared.recycled, request.signal);
+    } catch (error) {
+      await this.#remove(location, path).catch((removeError: unknown) => {
+        this.#options.logger.warn('cannot remove a worktree that failed to populate', {
+          path,
+          error: errorMessage(removeError),
+        });
+      });
+      throw error;
+    }
+    const release = this.#releaser(location, path);
+    this.#active.set(path, { key: location.key, release });
+    const finished = performance.now();
+    this.#events.emit({
+      type: 'checkout',
+      url: location.displayUrl,
+      commit: prepared.commit,
+      jobId: request.jobId,
+      recycled: prepared.recycled,
+      lockWaitMs: lockedAt - started,
+      lockHeldMs: unlockedAt - lockedAt,
+      populateMs: finished - unlockedAt,
+      totalMs: finished - started,
+    });
+    if (prepared.cloned || prepared.fetched) this.#evictionScheduler.schedule(location.key);
+    return { path, commit: prepared.commit, jobId: request.jobId, release };
+  }
+
+  /** Populates outside the lock; a recycled worktree that cannot be reset is replaced by a fresh one. */
+  async #populate(
+    location: RepositoryLocation,
+    path: string,
+    commit: string,
+    recycled: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (recycled) {
+      try {
+        await this.#worktrees.populate(path, commit, true, signal);
+        return;
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        this.#options.logger.warn('recycled worktree unusable; checking out afresh', {
+          path,
+          error: errorMessage(error),
+        });
+        await this.#locks.withLock(location.key, async () => {
+          await this.#worktrees.remove(location, path);
+          await this.#worktrees.add(location, path, commit);
+        });
+      }
+    }
+    await this.#worktrees.populate(path, commit, false, signal);
+  }
+
+  /** The idempotent `release` of a checkout; a failed release may be tried again. */
+  #releaser(location: RepositoryLocation, path: string): () => Promise<void> {
+    let released: Promise<void> | undefined;
+    return () => {
+      released ??= this.#release(location, path).catch((error: unknown) => {
+        released = undefined;
+        throw error;
+      });
+      return released;
+    };
+  }
+
+  /** Parks the worktree when the pool has room (after deleting build outputs), else removes it. */
+  async #release(location: RepositoryLocation, path: string): Promise<void> {
+    const poolSize = this.#options.worktreePoolSize;
+    if (poolSize > 0 && (await this.#worktrees.clean(path))) {
+      const parked = await this.#locks.withLock(location.key, () =>
+        this.#worktrees.park(location, path, poolSize),
+      );
+      if (parked) {
+        this.#active.delete(path);
+        return;
+      }
+    }
+    await this.#remove(location, path);
+  }
+
+  /** Deletes the files outside the lock (they are the job's own), then unregisters under it. */
+  async #remove(location: RepositoryLocation, path: string): Promise<void> {
+    await rm(path, { recursive: true, force: true }).catch(() => undefined);
+    await this.#locks.withLock(location.key, () => this.#worktrees.remove(location, path));
+    this.#active.delete(path);
+  }
+
+  #activeKeys(): Set<string> {
+    const keys = new Set<string>();
+    for (const entry of this.#active.values()) keys.add(entry.key);
+    return keys;
+  }
+}
