@@ -16,6 +16,11 @@ export const ForgeEnvironmentSchema = z.object({
   FORGE_REPOSITORY_CACHE_DIR: z.string().default(join(tmpdir(), 'forge-repository-cache')),
   /** Size above which least recently used repositories are evicted from the cache. */
   FORGE_REPOSITORY_CACHE_MAX_SIZE: byteSize.default(100 * 1024 ** 3),
+  /**
+   * Released worktrees kept for reuse per repository: a recycled worktree rewrites only the
+   * files that differ, where a fresh one writes every file (16x against 0.4x a clone here).
+   */
+  FORGE_REPOSITORY_CACHE_WORKTREE_POOL: z.coerce.number().int().min(0).max(64).default(2),
 });
 
 /** The parsed configuration of a process. */

@@ -9,7 +9,13 @@ export type JobOutcome =
 /** What a running job may do besides its own work. */
 export interface JobContext {
   readonly workerId: string;
-  /** Aborted when the job must stop: cancel requested, deadline passed, or worker shutdown. */
+  /**
+   * Aborted when the job must stop: cancel requested, deadline passed, or worker shutdown. Its
+   * `reason` is a `JobStoppedError` (job-worker-errors.ts) whose `stopReason` says which. A
+   * handler stops its work promptly and returns (any outcome: the worker records `cancelled`,
+   * `failed: deadline exceeded`, or hands the message back on shutdown; a `completed` outcome
+   * is recorded as completed whatever stopped it).
+   */
   readonly signal: AbortSignal;
   /** Records one step's progress in the job store (the worker adds nothing to it). */
   recordStep(stepName: string, progress: StepProgress): Promise<void>;
