@@ -10,13 +10,14 @@ describe('parseDurationSeconds', () => {
     ['1h1m1s', 3661],
     [' 45s ', 45],
     [45, 45],
+    ['10', 10],
   ])('reads %j as %i seconds', (value, seconds) => {
     expect(parseDurationSeconds(value)).toBe(seconds);
   });
 
   it.each([
     ['an empty text', ''],
-    ['a number as text', '10'],
+    ['a zero as text', '0'],
     ['an unknown unit', '1d'],
     ['a unit without a number', 'm'],
     ['units out of order', '30m1h'],

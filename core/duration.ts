@@ -4,14 +4,16 @@ const UNIT_SECONDS = { h: 3600, m: 60, s: 1 } as const;
 const DURATION_PATTERN = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 
 /**
- * Parses a duration as configuration writes it: whole seconds as a number, or a string of
- * hours, minutes and seconds such as `"90s"`, `"30m"`, `"1h30m"`. Returns whole seconds, or
+ * Parses a duration as configuration writes it: whole seconds (a number, or digits as text, as
+ * environment variables give them), or hours, minutes and seconds such as `"90s"`, `"30m"`,
+ * `"1h30m"`. Returns whole seconds, or
  * `undefined` when the text is not a duration.
  */
 export function parseDurationSeconds(value: string | number): number | undefined {
   if (typeof value === 'number') {
     return Number.isInteger(value) && value > 0 ? value : undefined;
   }
+  if (/^\d+$/.test(value.trim())) return parseDurationSeconds(Number(value.trim()));
   const match = DURATION_PATTERN.exec(value.trim());
   if (!match || value.trim() === '') return undefined;
   const [, hours, minutes, seconds] = match;

@@ -13,6 +13,11 @@ export function stepResultKey(runId: string, phase: string, project: string, ste
   return `${runId}/phases/${phase}/${project}/${step}.json`;
 }
 
+/** `<run>/phases/<phase>/<project>/`: where a task job's step results are. */
+export function taskResultPrefix(runId: string, phase: string, project: string): string {
+  return `${runId}/phases/${phase}/${project}/`;
+}
+
 /** `<run>/<phase>/<project>/<step>.log` in the logs bucket, appended while the step runs. */
 export function stepLogKey(runId: string, phase: string, project: string, step: string): string {
   return `${runId}/${phase}/${project}/${step}.log`;

@@ -24,11 +24,13 @@ export interface LocalJobPlane {
 /**
  * Creates the job plane on the local emulators, every name prefixed with `prefix`: the four
  * job queues with their dead-letter queues, the jobs table with its index and stream, and the
- * results, logs and staging buckets. The same layout the SST stacks deploy to AWS.
+ * results, logs and staging buckets. The same layout the SST stacks deploy to AWS; tests may
+ * shorten the visibility timeout to see redeliveries quickly.
  */
 export async function provisionLocalJobPlane(
   endpoints: LocalAwsEndpoints,
   prefix: string,
+  overrides: { readonly visibilityTimeoutSeconds?: number } = {},
 ): Promise<LocalJobPlane> {
   const config = (endpoint: string): AwsClientConfig => ({
     region: endpoints.region,
@@ -42,7 +44,13 @@ export async function provisionLocalJobPlane(
     const queueEntries = await Promise.all(
       Object.values(QueueName).map(
         async (name) =>
-          [name, await createJobQueue(sqs, `${prefix}-${name}`, QUEUE_SETTINGS[name])] as const,
+          [
+            name,
+            await createJobQueue(sqs, `${prefix}-${name}`, {
+              ...QUEUE_SETTINGS[name],
+              ...overrides,
+            }),
+          ] as const,
       ),
     );
     const queues = Object.fromEntries(queueEntries) as Record<QueueName, ProvisionedQueue>;
