@@ -199,4 +199,29 @@ describe('worker pool processes on the emulators', { timeout: 90_000 }, () => {
     expect(record.steps?.slow).toMatchObject({ status: 'success', exit_code: 0 });
     expect(log).toBe('finished\n');
   });
+
+  it('dead-letters a message no worker can run after 3 receives', async () => {
+    startWorker('task', 'task-poison');
+    const poison = `not a job ${uniqueResourceName('poison')}`;
+
+    await plane.queues.tasks.send(poison, { deduplicationKey: uniqueResourceName('poison') });
+    const deadLetters = plane.deadLetters.tasks;
+    if (!deadLetters) throw new Error('the provisioned plane has no dead-letter queue');
+    let moved: string | undefined;
+    await expect
+      .poll(
+        async () => {
+          const [message] = await deadLetters.receive({ waitTimeSeconds: 1 });
+          if (message) {
+            moved = message.body;
+            await deadLetters.delete(message.receiptHandle);
+          }
+          return moved;
+        },
+        { timeout: 40_000, interval: 500 },
+      )
+      .toBe(poison);
+
+    expect(moved).toBe(poison);
+  });
 });
