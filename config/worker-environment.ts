@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { durationSeconds } from '../core/duration.js';
-import { parseEnvironment } from './environment.js';
+import { ConfigurationError, parseEnvironment } from './environment.js';
 
 const list = z.string().transform((text) =>
   text
@@ -41,6 +41,13 @@ export const WorkerEnvironmentSchema = z.object({
   FORGE_EARTHLY_BINARY: z.string().min(1).optional(),
   /** BuildKit runner addresses for `earthly` steps, comma-separated (`tcp://runner-1:8372,...`). */
   FORGE_BUILDKIT_HOSTS: list.default([]),
+  /**
+   * Secrets Manager paths of the runners' TLS material (CA certificate, client certificate,
+   * client key); all three or none. Written once to private files and reused by every step.
+   */
+  FORGE_BUILDKIT_TLS_CA_SECRET: z.string().min(1).optional(),
+  FORGE_BUILDKIT_TLS_CERT_SECRET: z.string().min(1).optional(),
+  FORGE_BUILDKIT_TLS_KEY_SECRET: z.string().min(1).optional(),
 });
 
 /** A worker process's parsed configuration. */
@@ -48,5 +55,17 @@ export type WorkerEnvironment = z.infer<typeof WorkerEnvironmentSchema>;
 
 /** Reads the worker's variables once; a bad one is a `ConfigurationError` naming it. */
 export function loadWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerEnvironment {
-  return parseEnvironment(WorkerEnvironmentSchema, env);
+  const parsed = parseEnvironment(WorkerEnvironmentSchema, env);
+  const tls = [
+    parsed.FORGE_BUILDKIT_TLS_CA_SECRET,
+    parsed.FORGE_BUILDKIT_TLS_CERT_SECRET,
+    parsed.FORGE_BUILDKIT_TLS_KEY_SECRET,
+  ];
+  if (tls.some((path) => path !== undefined) && tls.some((path) => path === undefined)) {
+    throw new ConfigurationError(
+      'FORGE_BUILDKIT_TLS_CA_SECRET',
+      'set all three of FORGE_BUILDKIT_TLS_CA_SECRET, _CERT_SECRET and _KEY_SECRET, or none',
+    );
+  }
+  return parsed;
 }

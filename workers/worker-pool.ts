@@ -5,6 +5,7 @@ import { QUEUE_SETTINGS, QueueName } from '../core/job-plane/queue-settings.js';
 import type { JobPlane } from '../core/ports/job-plane.js';
 import { CachingConfigEvaluator } from '../discovery/caching-config-evaluator.js';
 import { BuildkitRunnerPool } from './executors/buildkit-runner-pool.js';
+import { BuildkitTlsFiles } from './executors/buildkit-tls-files.js';
 import { EarthlyExecutor } from './executors/earthly-executor.js';
 import {
   RoutingStepExecutor,
@@ -100,11 +101,14 @@ export async function startWorkerPool(options: WorkerPoolOptions): Promise<Runni
   } else {
     const executors: StepExecutorsByAction = { shell: new ShellExecutor() };
     if (settings.FORGE_BUILDKIT_HOSTS.length > 0) {
+      const tls = buildkitTls(settings, plane);
+      if (tls) releases.push(() => tls.close());
       executors.earthly = new EarthlyExecutor({
         runners: new BuildkitRunnerPool({ addresses: settings.FORGE_BUILDKIT_HOSTS }),
         ...(settings.FORGE_EARTHLY_BINARY === undefined
           ? {}
           : { binary: settings.FORGE_EARTHLY_BINARY }),
+        ...(tls === undefined ? {} : { tls }),
       });
     }
     handler = createTaskJobHandler({
@@ -154,4 +158,20 @@ export async function startWorkerPool(options: WorkerPoolOptions): Promise<Runni
       return closing;
     },
   };
+}
+
+/** The runners' TLS files, from the secrets the configuration names (all three, or none). */
+function buildkitTls(settings: WorkerEnvironment, plane: JobPlane): BuildkitTlsFiles | undefined {
+  const {
+    FORGE_BUILDKIT_TLS_CA_SECRET: ca,
+    FORGE_BUILDKIT_TLS_CERT_SECRET: cert,
+    FORGE_BUILDKIT_TLS_KEY_SECRET: key,
+  } = settings;
+  if (ca === undefined || cert === undefined || key === undefined) return undefined;
+  return new BuildkitTlsFiles({
+    store: plane.secrets,
+    caCertPath: ca,
+    clientCertPath: cert,
+    clientKeyPath: key,
+  });
 }
