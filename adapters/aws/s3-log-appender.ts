@@ -1,6 +1,6 @@
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlobAppender } from '../../core/ports/blob-store.js';
+import { BufferedBlobAppender } from '../buffered-blob-appender.js';
 import { JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
 import { errorMessage } from '../../core/errors.js';
 import type { S3Bucket } from './s3-bucket.js';
@@ -23,8 +23,6 @@ interface UploadedSegment extends LiveLogSegment {
   readonly level: number;
 }
 
-type AppenderState = 'open' | 'closing' | 'closed';
-
 /**
  * Appends a live log to S3 without re-uploading it: every flush uploads only the bytes written
  * since the last one as a segment object (see `s3-live-log.ts`), while the whole log is kept in
@@ -37,22 +35,20 @@ type AppenderState = 'open' | 'closing' | 'closed';
  * once when `maxSegmentBytes` are pending, and on `flush()`. A failed background flush loses
  * nothing: the bytes stay in the file and the next flush uploads them.
  */
-export class S3LogAppender implements BlobAppender {
+export class S3LogAppender extends BufferedBlobAppender {
   readonly #settings: S3LogAppenderSettings;
   readonly #folder: string;
   readonly #file: FileHandle;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
   /** Bytes written to the local file, and how many of them are in segments. */
   #written = 0;
   #uploaded = 0;
   readonly #segments: UploadedSegment[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  #queue: Promise<void> = Promise.resolve();
-  #state: AppenderState = 'open';
-  #closing: Promise<void> | undefined;
 
   private constructor(settings: S3LogAppenderSettings, folder: string, file: FileHandle) {
+    super(
+      { flushIntervalMs: settings.flushIntervalMs, flushAtBytes: settings.maxSegmentBytes },
+      settings.bucket.location(settings.key),
+    );
     this.#settings = settings;
     this.#folder = folder;
     this.#file = file;
@@ -76,73 +72,9 @@ export class S3LogAppender implements BlobAppender {
     }
   }
 
-  append(chunk: string | Uint8Array): void {
-    if (this.#state !== 'open') {
-      throw new JobPlaneOperationError('append', this.#location, 'the log appender is closed');
-    }
-    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk.slice();
-    if (bytes.byteLength === 0) return;
-    this.#pending.push(bytes);
-    this.#pendingBytes += bytes.byteLength;
-    if (this.#pendingBytes >= this.#settings.maxSegmentBytes) this.#flushInBackground();
-    else this.#armTimer();
-  }
-
-  flush(): Promise<void> {
-    if (this.#state === 'closed') return Promise.resolve();
-    return this.#serially(() => this.#flushOnce());
-  }
-
-  /** Flushes, uploads the complete object, removes the segments; a failed close may be retried. */
-  close(): Promise<void> {
-    if (this.#state === 'closed') return Promise.resolve();
-    this.#state = 'closing';
-    this.#stopTimer();
-    this.#closing ??= this.#serially(() => this.#finish()).then(
-      () => {
-        this.#state = 'closed';
-      },
-      (error: unknown) => {
-        this.#closing = undefined;
-        throw error;
-      },
-    );
-    return this.#closing;
-  }
-
-  get #location(): string {
-    return this.#settings.bucket.location(this.#settings.key);
-  }
-
-  #armTimer(): void {
-    this.#timer ??= setTimeout(() => this.#flushInBackground(), this.#settings.flushIntervalMs);
-    this.#timer.unref();
-  }
-
-  #flushInBackground(): void {
-    this.#stopTimer();
-    // Nobody awaits a background flush: after a failure (already retried) the bytes stay in
-    // the local file, and the next tick uploads them.
-    this.flush().catch(() => {
-      if (this.#state === 'open') this.#armTimer();
-    });
-  }
-
-  #stopTimer(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #serially(step: () => Promise<void>): Promise<void> {
-    const run = this.#queue.then(step);
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  async #flushOnce(): Promise<void> {
-    this.#stopTimer();
+  protected async onFlush(): Promise<void> {
     // Once closing, `close()` makes everything visible as the complete object.
-    if (this.#state !== 'open') return;
+    if (!this.isOpen) return;
     await this.#writePending();
     if (this.#written === this.#uploaded) return;
     const segment = liveLogSegment(this.#settings.key, this.#uploaded, this.#written);
@@ -155,6 +87,10 @@ export class S3LogAppender implements BlobAppender {
     // Merging is an optimisation for readers: the bytes are already visible, so a failure
     // only leaves more segments, and the next flush tries again.
     await this.#mergeSegments().catch(() => undefined);
+  }
+
+  protected onClose(): Promise<void> {
+    return this.#finish();
   }
 
   async #mergeSegments(): Promise<void> {
@@ -174,21 +110,11 @@ export class S3LogAppender implements BlobAppender {
   }
 
   async #writePending(): Promise<void> {
-    if (this.#pendingBytes === 0) return;
-    const chunks = this.#pending;
-    const bytes = Buffer.concat(chunks);
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    try {
-      await localFileCall('write', this.#folder, () =>
-        this.#file.write(bytes, 0, bytes.byteLength, this.#written),
-      );
-    } catch (error) {
-      this.#pending.unshift(...chunks);
-      this.#pendingBytes += bytes.byteLength;
-      throw error;
-    }
-    this.#written += bytes.byteLength;
+    this.#written += await this.writePending((bytes) =>
+      localFileCall('write', this.#folder, async () => {
+        await this.#file.write(bytes, 0, bytes.byteLength, this.#written);
+      }),
+    );
   }
 
   async #finish(): Promise<void> {

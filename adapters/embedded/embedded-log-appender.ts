@@ -1,7 +1,7 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { blobLocation } from '../../core/job-plane/blob-keys.js';
 import { JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
-import type { BlobAppender } from '../../core/ports/blob-store.js';
+import { BufferedBlobAppender } from '../buffered-blob-appender.js';
 import { fileError, type BlobFolder } from './blob-folder.js';
 
 /** What an {@link EmbeddedLogAppender} writes to. */
@@ -13,25 +13,22 @@ export interface EmbeddedLogAppenderSettings {
   readonly flushIntervalMs: number;
 }
 
-type AppenderState = 'open' | 'closing' | 'closed';
-
 /**
  * Appends a log straight to its blob file: chunks wait in memory until a flush (at most
  * `flushIntervalMs` after the first unflushed append, or `flush()`), which writes them at the
  * end of the file, where readers see them. `close()` flushes and closes the file; the blob is
  * then complete as it stands.
  */
-export class EmbeddedLogAppender implements BlobAppender {
+export class EmbeddedLogAppender extends BufferedBlobAppender {
   readonly #settings: EmbeddedLogAppenderSettings;
   readonly #file: FileHandle;
-  #pending: Uint8Array[] = [];
   #written = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #queue: Promise<void> = Promise.resolve();
-  #state: AppenderState = 'open';
-  #closing: Promise<void> | undefined;
 
   private constructor(settings: EmbeddedLogAppenderSettings, file: FileHandle) {
+    super(
+      { flushIntervalMs: settings.flushIntervalMs },
+      blobLocation(settings.bucket, settings.key),
+    );
     this.#settings = settings;
     this.#file = file;
   }
@@ -53,71 +50,22 @@ export class EmbeddedLogAppender implements BlobAppender {
     }
   }
 
-  append(chunk: string | Uint8Array): void {
-    if (this.#state !== 'open') {
-      const location = blobLocation(this.#settings.bucket, this.#settings.key);
-      throw new JobPlaneOperationError('append', location, 'the log appender is closed');
-    }
-    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk.slice();
-    if (bytes.byteLength === 0) return;
-    this.#pending.push(bytes);
-    this.#armTimer();
+  protected async onFlush(): Promise<void> {
+    await this.#appendPending();
   }
 
-  flush(): Promise<void> {
-    if (this.#state === 'closed') return Promise.resolve();
-    return this.#serially(() => this.#writePending());
+  protected async onClose(): Promise<void> {
+    await this.#appendPending();
+    await this.#file.close();
   }
 
-  /** Flushes and closes the file; idempotent, and a failed close may be retried. */
-  close(): Promise<void> {
-    if (this.#state === 'closed') return Promise.resolve();
-    this.#state = 'closing';
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#closing ??= this.#serially(async () => {
-      await this.#writePending();
-      await this.#file.close();
-    }).then(
-      () => {
-        this.#state = 'closed';
-      },
-      (error: unknown) => {
-        this.#closing = undefined;
-        throw error;
-      },
-    );
-    return this.#closing;
-  }
-
-  #armTimer(): void {
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      // Nobody awaits a background flush: after a failure the bytes stay pending for the next.
-      this.flush().catch(() => {
-        if (this.#state === 'open') this.#armTimer();
-      });
-    }, this.#settings.flushIntervalMs);
-    this.#timer.unref();
-  }
-
-  #serially(step: () => Promise<void>): Promise<void> {
-    const run = this.#queue.then(step);
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  async #writePending(): Promise<void> {
-    if (this.#pending.length === 0) return;
-    const chunks = this.#pending;
-    this.#pending = [];
-    const bytes = Buffer.concat(chunks);
-    try {
-      await this.#file.write(bytes, 0, bytes.byteLength, this.#written);
-    } catch (error) {
-      this.#pending.unshift(...chunks);
-      throw fileError('append', this.#settings.bucket, this.#settings.key, error);
-    }
-    this.#written += bytes.byteLength;
+  async #appendPending(): Promise<void> {
+    this.#written += await this.writePending(async (bytes) => {
+      try {
+        await this.#file.write(bytes, 0, bytes.byteLength, this.#written);
+      } catch (error) {
+        throw fileError('append', this.#settings.bucket, this.#settings.key, error);
+      }
+    });
   }
 }
