@@ -92,10 +92,9 @@ export async function startWorkerPool(options: WorkerPoolOptions): Promise<Runni
       try {
         return await discover(message, context);
       } finally {
-        for (let i = before.hits; i < evaluator.stats.hits; i += 1)
-          metrics.recordCacheLookup(CacheName.config, true);
-        for (let i = before.misses; i < evaluator.stats.misses; i += 1)
-          metrics.recordCacheLookup(CacheName.config, false);
+        const { hits, misses } = evaluator.stats;
+        metrics.recordCacheLookup(CacheName.config, true, hits - before.hits);
+        metrics.recordCacheLookup(CacheName.config, false, misses - before.misses);
       }
     };
   } else {

@@ -1,20 +1,11 @@
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnCommand } from '../support/run-command.js';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 
-const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
 describe('forge-pipeline emulators', () => {
   it('starts the emulators with the job plane, prints the variables, and stops on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', tsxLoader, 'cli/forge-pipeline.ts', 'emulators', '--prefix', 'cli-test'],
-      { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnCommand('forge-pipeline', ['emulators', '--prefix', 'cli-test'], {});
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

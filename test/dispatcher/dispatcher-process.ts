@@ -2,12 +2,8 @@
  * Runs `forge-dispatcher` from source in a child process that a test can watch and signal:
  * its stderr as it arrives, `waitFor` a log line, `kill`, and its exit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+import type { ChildProcess } from 'node:child_process';
+import { spawnCommand } from '../support/run-command.js';
 
 /** A running dispatcher. */
 export interface DispatcherProcess {
@@ -25,11 +21,9 @@ export function startDispatcher(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
 ): DispatcherProcess {
-  const child = spawn(
-    process.execPath,
-    ['--import', tsxLoader, `${projectRoot}cli/forge-dispatcher.ts`, ...args],
-    { cwd: projectRoot, env: { ...process.env, FORGE_DEBUG: '', ...env }, stdio: 'pipe' },
-  );
+  const child = spawnCommand('forge-dispatcher', args, {
+    env: { ...process.env, FORGE_DEBUG: '', ...env },
+  });
   let stderr = '';
   const listeners = new Set<() => void>();
   child.stderr.on('data', (chunk: Buffer) => {

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn, type ChildProcessByStdio, type SpawnOptions } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { nodeCommandLine } from '../../adapters/child-process/fork-module.js';
 
 export interface CommandResult {
   readonly code: number | null;
@@ -8,30 +9,47 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** The project's root folder, where the command lines run. */
+export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The product's command lines. */
+export type CommandName = 'forge-pipeline' | 'forge-worker' | 'forge-dispatcher';
+
+/**
+ * Starts one of the product's command lines from source, in the project's root folder, with
+ * stdout and stderr piped (consume or `resume()` them) and no stdin.
+ */
+export function spawnCommand(
+  name: CommandName,
+  args: readonly string[],
+  options: Omit<SpawnOptions, 'stdio'> = {},
+): ChildProcessByStdio<null, Readable, Readable> {
+  const [command, ...commandArgs] = nodeCommandLine(
+    new URL(`../../cli/${name}.ts`, import.meta.url),
+    args,
+  );
+  return spawn(command as string, commandArgs, {
+    cwd: projectRoot,
+    ...options,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
 
 /**
  * Runs one of the product's command lines (`cli/<name>.ts`) from source in a child process,
  * as a user would run the installed bin, and collects its exit code and output.
  */
 export function runCommand(
-  name: 'forge-pipeline' | 'forge-worker' | 'forge-dispatcher',
+  name: CommandName,
   args: readonly string[],
   options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', tsxLoader, `${projectRoot}cli/${name}.ts`, ...args],
-      {
-        cwd: projectRoot,
-        env: { ...process.env, FORGE_DEBUG: '', ...options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: options.timeoutMs ?? 60_000,
-        ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
-      },
-    );
+    const child = spawnCommand(name, args, {
+      env: { ...process.env, FORGE_DEBUG: '', ...options.env },
+      timeout: options.timeoutMs ?? 60_000,
+      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

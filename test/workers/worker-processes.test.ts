@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnCommand } from '../support/run-command.js';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsJobPlane } from '../../adapters/job-plane/aws-job-plane.js';
 import { sdkEnvironment } from '../../adapters/aws/emulators/local-aws.js';
@@ -23,8 +22,6 @@ import { projectCue, repoCue } from '../support/forge-repository.js';
 import { localAws, uniqueResourceName } from '../support/local-aws.js';
 
 // Workers run as separate `forge-worker` processes against the emulators, as on a cluster.
-const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const repositoryWith = useCommittedRepositories();
 const VISIBILITY_SECONDS = 3;
 
@@ -54,8 +51,7 @@ afterAll(async () => {
 });
 
 function startWorker(pool: 'discovery' | 'task', name: string): ChildProcess {
-  const worker = spawn(process.execPath, ['--import', tsxLoader, 'cli/forge-worker.ts', pool], {
-    cwd: projectRoot,
+  const worker = spawnCommand('forge-worker', [pool], {
     env: {
       ...process.env,
       ...environment,
@@ -66,9 +62,9 @@ function startWorker(pool: 'discovery' | 'task', name: string): ChildProcess {
       FORGE_WORKER_RECEIVE_WAIT: '1',
       FORGE_WORKER_VISIBILITY_TIMEOUT: String(VISIBILITY_SECONDS),
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  worker.stderr?.resume();
+  worker.stdout.resume();
+  worker.stderr.resume();
   workers.push(worker);
   return worker;
 }

@@ -13,7 +13,7 @@ export type CacheName = (typeof CacheName)[keyof typeof CacheName];
 
 /** The slice of the metrics a job handler feeds: one call per cache lookup. */
 export interface CacheLookupRecorder {
-  recordCacheLookup(cache: CacheName, hit: boolean): void;
+  recordCacheLookup(cache: CacheName, hit: boolean, count?: number): void;
 }
 
 /** A recorder that goes nowhere, for handlers run without metrics. */
@@ -147,8 +147,8 @@ export class WorkerMetrics implements JobWorkerMetrics, CacheLookupRecorder {
     this.#invalidMessages.inc({ queue });
   }
 
-  /** Counts one lookup in the repository cache or the CUE configuration cache. */
-  recordCacheLookup(cache: CacheName, hit: boolean): void {
-    this.#cacheLookups.inc({ cache, result: hit ? 'hit' : 'miss' });
+  /** Counts lookups (one by default) in the repository cache or the CUE configuration cache. */
+  recordCacheLookup(cache: CacheName, hit: boolean, count = 1): void {
+    if (count > 0) this.#cacheLookups.inc({ cache, result: hit ? 'hit' : 'miss' }, count);
   }
 }
