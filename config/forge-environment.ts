@@ -10,6 +10,11 @@ import { byteSize, parseEnvironment } from './environment.js';
 export const ForgeEnvironmentSchema = z.object({
   /** `embedded` runs everything in one process; `aws` talks to AWS (or its emulators). */
   FORGE_MODE: z.enum(['embedded', 'aws']).default('embedded'),
+  /**
+   * Folder of the embedded mode's state: step logs and results (`blobs/`), and whatever else
+   * the embedded platform keeps between runs. Relative to the working directory.
+   */
+  FORGE_DATA_DIR: z.string().min(1).default('.forge-data'),
   /** Folder where evaluated configurations are kept across processes; memory only if unset. */
   FORGE_CONFIG_CACHE_DIR: z.string().optional(),
   /** Folder of the workers' git repository cache (bare clones and job worktrees). */

@@ -68,24 +68,28 @@ export class EmbeddedPipeline {
     });
     const pools: RunningWorkerPool[] = [];
     try {
-      const forge = ForgeEnvironmentSchema.parse({
-        FORGE_REPOSITORY_CACHE_DIR: join(options.dataDirectory, 'repositories'),
+      const forge: ForgeEnvironment = {
+        ...ForgeEnvironmentSchema.parse({
+          FORGE_REPOSITORY_CACHE_DIR: join(options.dataDirectory, 'repositories'),
+        }),
         ...options.forge,
-      });
+      };
       const logger = options.workerLogger ?? silentWorkerLogger;
       for (const [pool, concurrency] of [
         [WorkerPoolName.discovery, options.discoveryConcurrency ?? 2],
         [WorkerPoolName.task, options.taskConcurrency ?? DEFAULT_EMBEDDED_TASK_CONCURRENCY],
       ] as const) {
-        const worker = WorkerEnvironmentSchema.parse({
-          FORGE_WORKER_ID: `embedded-${pool}-${process.pid}`,
-          // The pools serve no probes in one process; an ephemeral port keeps two runs apart.
-          FORGE_HEALTH_PORT: 0,
-          // In-process queues wake a waiting receive at once; a short wait keeps close() quick.
-          FORGE_WORKER_RECEIVE_WAIT: 1,
+        const worker: WorkerEnvironment = {
+          ...WorkerEnvironmentSchema.parse({
+            FORGE_WORKER_ID: `embedded-${pool}-${process.pid}`,
+            // The pools serve no probes in one process; an ephemeral port keeps runs apart.
+            FORGE_HEALTH_PORT: '0',
+            // In-process queues wake a waiting receive at once; a short wait keeps close() quick.
+            FORGE_WORKER_RECEIVE_WAIT: '1',
+          }),
           ...options.worker,
           FORGE_WORKER_CONCURRENCY: concurrency,
-        });
+        };
         pools.push(await startWorkerPool({ pool, plane, forge, worker, logger }));
       }
     } catch (error) {

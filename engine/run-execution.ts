@@ -87,6 +87,7 @@ export class RunExecution {
   #discovery: JobRecord | undefined;
   #plan: RunPlan | undefined;
   #failure: RunFailure | undefined;
+  #releaseSkipped: string | undefined;
 
   constructor(options: RunExecutionOptions) {
     this.#options = options;
@@ -185,11 +186,9 @@ export class RunExecution {
   async #runRelease(plan: RunPlan, signal: AbortSignal): Promise<boolean> {
     if (!plan.release.enabled) return true;
     if (!this.#options.releases) {
-      this.#emit({
-        type: 'release-skipped',
-        runId: this.#runId,
-        reason: `release of ${plan.release.projects.join(', ')} skipped: no release worker pool runs here`,
-      });
+      const reason = `release of ${plan.release.projects.join(', ')} skipped: no release worker pool runs here`;
+      this.#releaseSkipped = reason;
+      this.#emit({ type: 'release-skipped', runId: this.#runId, reason });
       return true;
     }
     const messages = releaseMessages(
@@ -336,6 +335,7 @@ export class RunExecution {
       plan: this.#plan,
       tasks,
       release: [...this.#release],
+      releaseSkipped: this.#releaseSkipped,
       failure: status === RunStatus.success ? undefined : this.#failure,
     };
   }

@@ -44,6 +44,8 @@ export interface RunOutcome {
   /** Every task of the plan, in plan order. */
   readonly tasks: readonly TaskOutcome[];
   readonly release: readonly ReleaseOutcome[];
+  /** Why a release that discovery triggered did not run, when it did not. */
+  readonly releaseSkipped?: string | undefined;
   readonly failure?: RunFailure | undefined;
 }
 
