@@ -71,6 +71,10 @@ export class EmbeddedPipeline {
       const forge: ForgeEnvironment = {
         ...ForgeEnvironmentSchema.parse({
           FORGE_REPOSITORY_CACHE_DIR: join(options.dataDirectory, 'repositories'),
+          // One parked worktree per task slot: a recycled worktree rewrites only what differs.
+          FORGE_REPOSITORY_CACHE_WORKTREE_POOL: String(
+            options.taskConcurrency ?? DEFAULT_EMBEDDED_TASK_CONCURRENCY,
+          ),
         }),
         ...options.forge,
       };

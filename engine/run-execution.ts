@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { JobMessage, JobRecord } from '../core/contracts/jobs.js';
 import { errorMessage } from '../core/errors.js';
 import { queueForJobType } from '../core/job-plane/queue-settings.js';
@@ -161,6 +162,8 @@ export class RunExecution {
     this.#emit({ type: 'group-started', runId: this.#runId, group });
     const stopGroup = new AbortController();
     const signal = AbortSignal.any([runSignal, stopGroup.signal]);
+    // Every task's dispatch listens to the group's signal; a group may hold a hundred.
+    setMaxListeners(0, signal, runSignal);
     const ended = await Promise.all(
       group.tasks.map(async (task) => {
         const source = this.#source(this.#options.jobTimeouts.task);

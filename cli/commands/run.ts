@@ -71,7 +71,10 @@ async function runPipeline(path: string, flags: RunFlags): Promise<number> {
     dataDirectory,
     taskConcurrency: flags.concurrency,
     secretsFile: flags.secretsFile,
-    forge,
+    // Only what the environment sets: the embedded pipeline picks its own defaults otherwise.
+    forge: Object.fromEntries(
+      Object.entries(forge).filter(([name]) => process.env[name] !== undefined),
+    ),
     worker: { FORGE_STEP_DEFAULT_TIMEOUT: worker.FORGE_STEP_DEFAULT_TIMEOUT },
     onEvent: (event: EngineEvent) => observer?.onEvent(event),
   });
