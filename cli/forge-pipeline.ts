@@ -6,12 +6,14 @@ import { Command } from 'commander';
 import { discoverCommand } from './commands/discover.js';
 import { emulatorsCommand } from './commands/emulators.js';
 import { runCommand } from './commands/run.js';
+import { tokenCommand } from './commands/token.js';
 import { runCli } from './run-cli.js';
 
 const program = new Command('forge-pipeline')
   .description('Catalyst Forge Pipeline: discover a monorepo and run its phases')
   .addCommand(discoverCommand())
   .addCommand(emulatorsCommand())
-  .addCommand(runCommand());
+  .addCommand(runCommand())
+  .addCommand(tokenCommand());
 
 await runCli(program);
