@@ -7,6 +7,7 @@ import { discoverCommand } from './commands/discover.js';
 import { emulatorsCommand } from './commands/emulators.js';
 import { runCommand } from './commands/run.js';
 import { tokenCommand } from './commands/token.js';
+import { workflowCommand } from './commands/workflow.js';
 import { runCli } from './run-cli.js';
 
 const program = new Command('forge-pipeline')
@@ -14,6 +15,7 @@ const program = new Command('forge-pipeline')
   .addCommand(discoverCommand())
   .addCommand(emulatorsCommand())
   .addCommand(runCommand())
-  .addCommand(tokenCommand());
+  .addCommand(tokenCommand())
+  .addCommand(workflowCommand());
 
 await runCli(program);

@@ -63,6 +63,25 @@ export interface DiscoveryOutputFiles {
   readonly releaseProjects?: string | undefined;
   /** {@link taskGroups} of the output, a JSON array. */
   readonly taskGroups?: string | undefined;
+  /** {@link groupItems} of the output, a JSON array. */
+  readonly groupItems?: string | undefined;
+  /** {@link groupTasks} of the output, a JSON array. */
+  readonly groupTasks?: string | undefined;
+  /** Just `releaseEnabled`: `true` or `false`. */
+  readonly releaseEnabled?: string | undefined;
+}
+
+/** A phase group as one small loop item: its position in `phaseGroups`, number and phases. */
+export interface GroupItem {
+  readonly index: number;
+  readonly group: number;
+  readonly phases: readonly string[];
+}
+
+/** A task named by its phase and project only; its dispatcher reads the rest from discovery. */
+export interface TaskKey {
+  readonly phase: string;
+  readonly project: string;
 }
 
 /** The summary of a job's record, as written at `--output`. */
@@ -104,6 +123,28 @@ export function taskGroups(output: DiscoveryOutput): TaskGroup[] {
       }),
     ),
   }));
+}
+
+/**
+ * One item per phase group, in `phaseGroups` order, without its tasks: what Argo loops over to
+ * run the groups one by one. Argo names a loop's nodes after their items, and a child's name
+ * contains its parent's, so the items stay small; each group's tasks are looked up in
+ * {@link groupTasks} by `index`.
+ */
+export function groupItems(output: DiscoveryOutput): GroupItem[] {
+  return output.phaseGroups.map(({ group, phases }, index) => ({ index, group, phases }));
+}
+
+/**
+ * The tasks of each phase group (as {@link taskGroups} lists them), named by phase and project
+ * only: what Argo's loop over a group's tasks carries. Nothing a repository author wrote besides
+ * kebab-case names goes through Argo, which substitutes `{{...}}` in values more than once; each
+ * task's dispatcher reads its folder and steps from the run's discovery output.
+ */
+export function groupTasks(output: DiscoveryOutput): TaskKey[][] {
+  return taskGroups(output).map(({ tasks }) =>
+    tasks.map(({ phase, project }) => ({ phase, project })),
+  );
 }
 
 /**
@@ -168,6 +209,11 @@ export async function writeDiscoveryOutputs(
     await writeJsonFile(files.releaseProjects, output.releaseProjects);
   }
   if (files.taskGroups !== undefined) await writeJsonFile(files.taskGroups, taskGroups(output));
+  if (files.groupItems !== undefined) await writeJsonFile(files.groupItems, groupItems(output));
+  if (files.groupTasks !== undefined) await writeJsonFile(files.groupTasks, groupTasks(output));
+  if (files.releaseEnabled !== undefined) {
+    await writeJsonFile(files.releaseEnabled, output.releaseEnabled);
+  }
 }
 
 /**
