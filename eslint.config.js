@@ -22,7 +22,18 @@ const backendPackages = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'examples/', '.sst/', 'cdk.out/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'coverage/',
+      'examples/',
+      '.sst/',
+      '.synth/',
+      'cdk.out/',
+      'action/dist/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

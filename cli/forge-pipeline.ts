@@ -7,6 +7,7 @@ import { discoverCommand } from './commands/discover.js';
 import { emulatorsCommand } from './commands/emulators.js';
 import { runCommand } from './commands/run.js';
 import { tokenCommand } from './commands/token.js';
+import { triggerCommand } from './commands/trigger.js';
 import { workflowCommand } from './commands/workflow.js';
 import { runCli } from './run-cli.js';
 
@@ -16,6 +17,7 @@ const program = new Command('forge-pipeline')
   .addCommand(emulatorsCommand())
   .addCommand(runCommand())
   .addCommand(tokenCommand())
+  .addCommand(triggerCommand())
   .addCommand(workflowCommand());
 
 await runCli(program);
