@@ -7,7 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: ['test/setup/local-aws.global.ts'],
+    globalSetup: ['test/setup/local-aws.global.ts', 'test/setup/postgres.global.ts'],
     reporters: ['default', './test/setup/summary-reporter.ts'],
   },
 });
