@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { discoverCommand } from './commands/discover.js';
 import { emulatorsCommand } from './commands/emulators.js';
 import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
 import { triggerCommand } from './commands/trigger.js';
 import { workflowCommand } from './commands/workflow.js';
@@ -16,6 +17,7 @@ const program = new Command('forge-pipeline')
   .addCommand(discoverCommand())
   .addCommand(emulatorsCommand())
   .addCommand(runCommand())
+  .addCommand(serveCommand())
   .addCommand(tokenCommand())
   .addCommand(triggerCommand())
   .addCommand(workflowCommand());

@@ -15,6 +15,8 @@ export const ForgeEnvironmentSchema = z.object({
    * the embedded platform keeps between runs. Relative to the working directory.
    */
   FORGE_DATA_DIR: z.string().min(1).default('.forge-data'),
+  /** The port of `forge-pipeline serve` on 127.0.0.1 (`--port` wins); 0 picks a free one. */
+  FORGE_API_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   /** Folder where evaluated configurations are kept across processes; memory only if unset. */
   FORGE_CONFIG_CACHE_DIR: z.string().optional(),
   /** Folder of the workers' git repository cache (bare clones and job worktrees). */

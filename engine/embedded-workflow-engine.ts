@@ -1,13 +1,12 @@
 import type { PollInterval } from '../dispatcher/dispatch-job.js';
 import { silentDispatcherLogger, type DispatcherLogger } from '../dispatcher/dispatcher-logger.js';
-import type { DispatcherPlane } from '../dispatcher/run-dispatch.js';
 import { ForgeError } from '../core/errors.js';
 import type {
   SubmittedWorkflow,
   WorkflowEngine,
   WorkflowRun,
 } from '../core/ports/workflow-engine.js';
-import { RunExecution, type JobTimeouts } from './run-execution.js';
+import { RunExecution, type EnginePlane, type JobTimeouts } from './run-execution.js';
 import type { EngineEvent, RunOutcome } from './run-outcome.js';
 
 /** A run's deadline (DESIGN.md section 5): 24 hours. */
@@ -26,7 +25,7 @@ export const EMBEDDED_POLL_INTERVAL: PollInterval = { initialMs: 5, maxMs: 25 };
 /** Options of {@link EmbeddedWorkflowEngine}. */
 export interface EmbeddedWorkflowEngineOptions {
   /** The job plane the dispatcher logic submits to and reads from. */
-  readonly plane: DispatcherPlane;
+  readonly plane: EnginePlane;
   /** Default {@link RUN_DEADLINE_MS}. */
   readonly runDeadlineMs?: number;
   /** Default {@link DEFAULT_JOB_TIMEOUTS}. */

@@ -8,6 +8,7 @@ import {
   type PlannedTask,
   type RunPlan,
 } from '../core/plan/run-plan.js';
+import type { JobStore } from '../core/ports/job-store.js';
 import type { WorkflowRun } from '../core/ports/workflow-engine.js';
 import {
   ExecutionStatus,
@@ -44,10 +45,18 @@ export interface JobTimeouts {
   readonly release: number;
 }
 
+/**
+ * The job plane as the engine uses it: the dispatcher's slices, plus status changes for the
+ * release jobs it records as not run.
+ */
+export interface EnginePlane extends DispatcherPlane {
+  readonly jobs: DispatcherPlane['jobs'] & Pick<JobStore, 'transition'>;
+}
+
 /** Options of a {@link RunExecution}; the engine compiles them once for every run. */
 export interface RunExecutionOptions {
   readonly run: WorkflowRun;
-  readonly plane: DispatcherPlane;
+  readonly plane: EnginePlane;
   /** The run's deadline: past it, running jobs are cancelled and the run fails. */
   readonly deadline: Date;
   readonly jobTimeouts: JobTimeouts;
@@ -188,16 +197,17 @@ export class RunExecution {
 
   async #runRelease(plan: RunPlan, signal: AbortSignal): Promise<boolean> {
     if (!plan.release.enabled) return true;
-    if (!this.#options.releases) {
-      const reason = `release of ${plan.release.projects.join(', ')} skipped: no release worker pool runs here`;
-      this.#releaseSkipped = reason;
-      this.#emit({ type: 'release-skipped', runId: this.#runId, reason });
-      return true;
-    }
     const messages = releaseMessages(
       this.#source(this.#options.jobTimeouts.release),
       plan.release.projects,
     );
+    if (!this.#options.releases) {
+      const reason = `release of ${plan.release.projects.join(', ')} skipped: no release worker pool runs here`;
+      await this.#recordNotRun(messages, reason);
+      this.#releaseSkipped = reason;
+      this.#emit({ type: 'release-skipped', runId: this.#runId, reason });
+      return true;
+    }
     const ended = await Promise.all(
       messages.map(async (message, index) => {
         const { record, error } = await this.#dispatch(message, signal);
@@ -218,6 +228,19 @@ export class RunExecution {
       }),
     );
     return ended.every((outcome) => outcome.status === ExecutionStatus.success);
+  }
+
+  /**
+   * Records release jobs this plane cannot run as cancelled before they started (skipped),
+   * with the reason, so that every reader of the job table (the reconciler, the jobs API)
+   * sees why the release stage did not run instead of a release waiting forever.
+   */
+  async #recordNotRun(messages: readonly JobMessage[], reason: string): Promise<void> {
+    const { jobs } = this.#options.plane;
+    for (const message of messages) {
+      await jobs.create({ job_id: message.job_id, run_id: message.run_id, type: message.type });
+      await jobs.transition(message.job_id, JobStatus.cancelled, { error: reason });
+    }
   }
 
   /**

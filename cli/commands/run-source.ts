@@ -98,15 +98,11 @@ async function fromSnapshot(
     await gitOrThrow(snapshot, ['init', '--quiet', '--initial-branch=main', snapshot], 'git init');
   }
   await inSnapshot(['add', '--all', '.']);
-  await inSnapshot([
-    'commit',
-    '--quiet',
-    '--allow-empty',
-    '--no-verify',
-    '-m',
-    `snapshot of ${path}`,
-  ]);
-  const commit = await inSnapshot(['rev-parse', 'HEAD']);
+  // A parentless commit of the tree, with fixed author and date: the same content is always
+  // the same commit, so a run of unchanged files finds the caches (and the earlier run) again.
+  const tree = await inSnapshot(['write-tree']);
+  const commit = await inSnapshot(['commit-tree', tree, '-m', `snapshot of ${basename(path)}`]);
+  await inSnapshot(['update-ref', 'refs/heads/main', commit]);
   const branch =
     options.branch ??
     (enclosingRepository === undefined

@@ -5,11 +5,11 @@ import type { RunRepository } from '../../core/ports/run-repository.js';
 import type { StatusEventSink } from '../../core/ports/status-event-sink.js';
 import type { WorkflowEngine } from '../../core/ports/workflow-engine.js';
 
-/** The small logger the API writes through (Powertools' Logger fits). */
+/** The small logger the API writes through (`fieldsLogger` over Powertools' Logger). */
 export interface ApiLogger {
-  info(message: string, ...extra: object[]): void;
-  warn(message: string, ...extra: object[]): void;
-  error(message: string, ...extra: object[]): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
 }
 
 /** Everything the API's routes use, handed in so that Lambda, `serve` and tests wire their own. */

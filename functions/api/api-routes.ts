@@ -3,6 +3,7 @@ import {
   CreateRunRequestSchema,
   ErrorCode,
   ListRunsQuerySchema,
+  RepositoryFullNameSchema,
   UpdateExecutionStatusRequestSchema,
 } from '../../core/contracts/api.js';
 import { errorMessage } from '../../core/errors.js';
@@ -77,7 +78,22 @@ export const API_ROUTES: readonly ApiRoute[] = [
     handle: (context) => updateExecution(context, 'step'),
   },
   { method: 'GET', path: '/v1/jobs/:runId', caller: PrincipalKind.service, handle: listJobs },
+  {
+    method: 'PUT',
+    path: '/v1/repositories/:owner/:name',
+    caller: PrincipalKind.service,
+    handle: registerRepository,
+  },
 ];
+
+/** Body of the operator route that registers a repository. */
+const RegisterRepositoryRequestSchema = z.object({
+  clone_url: z
+    .string()
+    .min(1)
+    .max(2048)
+    .refine((url) => !url.startsWith('-'), 'must not start with "-"'),
+});
 
 /**
  * `POST /v1/runs`: idempotent on (repository, commit). A new run is created (201) and its
@@ -181,6 +197,23 @@ async function listJobs({ params, deps }: RouteContext): Promise<ApiResponse> {
   const runId = RunIdSchema.parse(params.runId);
   const records = await deps.jobs.listByRun(runId);
   return ok({ run_id: runId, jobs: records.map(jobView) });
+}
+
+/**
+ * `PUT /v1/repositories/{owner}/{name}` (operators, with a service token): registers a
+ * repository with the URL workers clone it from, or changes the URL; runs are refused for a
+ * repository nobody registered.
+ */
+async function registerRepository({ request, params, deps }: RouteContext): Promise<ApiResponse> {
+  const fullName = RepositoryFullNameSchema.parse(`${params.owner ?? ''}/${params.name ?? ''}`);
+  const body = RegisterRepositoryRequestSchema.parse(jsonBody(request));
+  const repository = await deps.runs.registerRepository(fullName, body.clone_url);
+  return ok({
+    id: repository.id,
+    full_name: repository.fullName,
+    clone_url: repository.cloneUrl,
+    created_at: repository.createdAt,
+  });
 }
 
 /** The run, after checking the id and that the caller's repository owns it. */
