@@ -1,6 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { startLocalAws } from '../../adapters/aws/emulators/local-aws.js';
-import { provisionLocalJobPlane } from '../../adapters/aws/emulators/provision-local-job-plane.js';
 
 interface EmulatorFlags {
   prefix: string;
@@ -25,6 +23,10 @@ export function emulatorsCommand(): Command {
     .option('--secrets-port <port>', 'Secrets Manager port (default: a free one)', parsePort)
     .action(async (flags: EmulatorFlags) => {
       process.stderr.write('starting emulators (DynamoDB Local, fauxqs, Secrets Manager)...\n');
+      // The emulators are development tools (devDependencies): loaded only by this command.
+      const { startLocalAws } = await import('../../adapters/aws/emulators/local-aws.js');
+      const { provisionLocalJobPlane } =
+        await import('../../adapters/aws/emulators/provision-local-job-plane.js');
       const localAws = await startLocalAws({
         dynamodb: flags.dynamodbPort,
         fauxqs: flags.fauxqsPort,
