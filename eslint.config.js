@@ -30,6 +30,7 @@ export default tseslint.config(
       'examples/',
       '.sst/',
       '.synth/',
+      '.forge-data/',
       'cdk.out/',
       'action/dist/',
     ],
