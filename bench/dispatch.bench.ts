@@ -16,7 +16,7 @@ import { StepSecretResolver } from '../workers/executors/secret-resolver.js';
 import type { StepExecutor } from '../workers/executors/step-executor.js';
 import { ShellExecutor } from '../workers/executors/shell-executor.js';
 import { createTaskJobHandler } from '../workers/jobs/task-job-handler.js';
-import { RepositoryCache } from '../workers/repository-cache/index.js';
+import { RepositoryCache, type RepositoryCacheEvent } from '../workers/repository-cache/index.js';
 import type { JobHandler } from '../workers/runtime/job-handler.js';
 import { JobWorker } from '../workers/runtime/job-worker.js';
 import { silentWorkerLogger } from '../workers/runtime/worker-logger.js';
@@ -71,9 +71,13 @@ async function measure(
   const folder = await mkdtemp(join(tmpdir(), 'forge-dispatch-bench-'));
   const repository = await createTestRepository({ 'README.md': 'bench\n' });
   const commit = await repository.commit('bench');
+  const checkouts: Extract<RepositoryCacheEvent, { type: 'checkout' }>[] = [];
   const cache = await RepositoryCache.open({
     cacheDir: join(folder, 'cache'),
     worktreePoolSize: 2,
+    onEvent: (event) => {
+      if (event.type === 'checkout') checkouts.push(event);
+    },
   });
   const executor = new StartRecordingExecutor(
     new RoutingStepExecutor({ shell: new ShellExecutor() }),
@@ -109,6 +113,7 @@ async function measure(
     const single = worker('latency', handler);
     await single.start();
     await dispatch(taskMessage(`warm-${Date.now()}`, repository.path, commit));
+    checkouts.length = 0;
     const latencies: number[] = [];
     for (let index = 0; index < LATENCY_JOBS; index += 1) {
       const message = taskMessage(`lat-${Date.now()}-${index}`, repository.path, commit);
@@ -117,6 +122,16 @@ async function measure(
       latencies.push((executor.starts.get(message.job_id) ?? Number.NaN) - submitted);
     }
     await single.close();
+    const ready = checkouts.filter((event) => event.alreadyAtCommit).length;
+    context.note(
+      `${label}: checkouts took ${percentile(
+        checkouts.map((event) => event.totalMs),
+        50,
+      ).toFixed(1)} ms (median; lock held ${percentile(
+        checkouts.map((event) => event.lockHeldMs),
+        50,
+      ).toFixed(1)} ms), ${ready} of ${checkouts.length} from a worktree parked at the commit`,
+    );
     const p50 = percentile(latencies, 50);
     context.report({
       label: `${label}: submission to step start p50 (${LATENCY_JOBS} jobs)`,

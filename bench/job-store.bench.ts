@@ -1,7 +1,7 @@
 /**
  * Conditional status updates per second through the `JobStore` port: each job goes
- * `pending → running → completed`, two conditional transitions (each a consistent read and a
- * conditional write on DynamoDB), one writer at a time and then several at once. Runs against
+ * `pending → running → completed`, two conditional transitions (each one conditional
+ * UpdateItem on DynamoDB), one writer at a time and then several at once. Runs against
  * DynamoDB Local (started here, in memory) and against the embedded store, with and without a
  * change-feed subscriber.
  */

@@ -2,7 +2,8 @@
  * The repository cache against what a worker without it would pay. A generated repository
  * (5,000 files, 2,000 commits, made with `git fast-import`) is served over git's `file://`
  * transport; we time a plain `git clone`, the cold first checkout through the cache (bare clone
- * plus worktree) and warm checkouts (cache already cloned; checkout plus release).
+ * plus worktree), warm checkouts (cache already cloned; checkout plus release) of commits apart,
+ * and warm checkouts of the commit a parked worktree is already at (a run's jobs share one).
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -199,6 +200,23 @@ const suite: BenchSuite = {
           unit: 'ms',
         });
       }
+      // The common case of a pipeline run: its jobs all check out the run's one commit.
+      const sameCommit = await WarmCache.open(url, commits[0]!, join(root, 'same-cache'), 2);
+      for (let round = 1; round <= WARM_RUNS; round += 1) {
+        await sameCommit.checkoutAndRelease(commits[0]!, round);
+      }
+      context.note(`recycled worktree at the same commit: ${sameCommit.summary()}`);
+      context.report({
+        label: `warm checkout + release of the commit a parked worktree is at (median of ${WARM_RUNS})`,
+        value: median(sameCommit.times),
+        unit: 'ms',
+      });
+      context.report({
+        label: 'checkout alone of the commit a parked worktree is at (median)',
+        value: median(sameCommit.checkouts.map((event) => event.totalMs)),
+        unit: 'ms',
+      });
+      await sameCommit.cache.close();
       const cache = pooled.cache;
       const source = join(root, 'source.git');
       const fetchTimes = await timeRuns(3, async () => {
@@ -264,7 +282,8 @@ class WarmCache {
   summary(): string {
     const stats = this.cache.stats();
     const recycled = this.checkouts.filter((event) => event.recycled).length;
-    return `${stats.hits} hits, ${stats.fetches} fetches, ${stats.clones} clone, ${recycled} recycled worktrees`;
+    const ready = this.checkouts.filter((event) => event.alreadyAtCommit).length;
+    return `${stats.hits} hits, ${stats.fetches} fetches, ${stats.clones} clone, ${recycled} recycled worktrees (${ready} already at the commit)`;
   }
 }
 

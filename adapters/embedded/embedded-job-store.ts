@@ -1,3 +1,4 @@
+import { assertNever } from '../../core/assert-never.js';
 import type { StreamBatchHandler } from '../../core/contracts/job-stream.js';
 import type { JobRecord, StepProgress } from '../../core/contracts/jobs.js';
 import {
@@ -11,13 +12,20 @@ import {
   unwrittenResult,
 } from '../../core/job-plane/job-record-changes.js';
 import { JobNotFoundError, JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
-import type {
-  CreateJobResult,
-  JobChangeFeed,
-  JobStatusChanges,
-  JobStore,
-  JobUpdateResult,
-  NewJob,
+import {
+  checkJobClaimRequest,
+  decideJobClaim,
+  JobClaimOutcome,
+  ownsRunningJob,
+  type CreateJobResult,
+  type JobChangeFeed,
+  type JobClaimRequest,
+  type JobClaimResult,
+  type JobOwnershipResult,
+  type JobStatusChanges,
+  type JobStore,
+  type JobUpdateResult,
+  type NewJob,
 } from '../../core/ports/job-store.js';
 import type { JobStatus } from '../../core/statuses.js';
 import { TransitionOutcome } from '../../core/transitions.js';
@@ -113,6 +121,52 @@ export class EmbeddedJobStore implements JobStore, JobChangeFeed {
     });
   }
 
+  claim(jobId: string, request: JobClaimRequest): Promise<JobClaimResult> {
+    return this.write('claim', () => {
+      checkJobClaimRequest(jobId, request);
+      const current = this.require(jobId);
+      const decision = decideJobClaim(current, request, this.now());
+      switch (decision.outcome) {
+        case JobClaimOutcome.claimed:
+          return { outcome: decision.outcome, record: this.commitCopy(current, decision.write) };
+        case JobClaimOutcome.takenOver:
+          return {
+            outcome: decision.outcome,
+            record: this.commitCopy(current, decision.write),
+            previousWorkerId: current.worker_id,
+          };
+        case JobClaimOutcome.held:
+        case JobClaimOutcome.ended:
+        case JobClaimOutcome.cancelRequested:
+          return { outcome: decision.outcome, record: structuredClone(current) };
+        default:
+          return assertNever(decision, 'job claim decision');
+      }
+    });
+  }
+
+  heartbeat(jobId: string, workerId: string): Promise<JobOwnershipResult> {
+    return this.write('heartbeat', () => {
+      const current = this.require(jobId);
+      if (!ownsRunningJob(current, workerId)) {
+        return { owned: false, record: structuredClone(current) };
+      }
+      const beat = { heartbeat_at: this.now().toISOString() };
+      return { owned: true, record: this.commitCopy(current, beat) };
+    });
+  }
+
+  release(jobId: string, workerId: string): Promise<JobOwnershipResult> {
+    return this.write('release', () => {
+      const current = this.require(jobId);
+      if (!ownsRunningJob(current, workerId)) {
+        return { owned: false, record: structuredClone(current) };
+      }
+      const { worker_id: _owner, heartbeat_at: _heartbeat, ...unowned } = current;
+      return { owned: true, record: structuredClone(this.commit(current, unowned)) };
+    });
+  }
+
   /**
    * Delivers every change to `handler` in commit order, starting at the oldest retained
    * change; the returned function stops delivery after draining what was already written.
@@ -146,6 +200,11 @@ export class EmbeddedJobStore implements JobStore, JobChangeFeed {
     const record = this.records.get(jobId);
     if (record === undefined) throw new JobNotFoundError(jobId);
     return record;
+  }
+
+  /** Commits `changes` over `current` and returns a copy of the stored record. */
+  private commitCopy(current: JobRecord, changes: Partial<JobRecord>): JobRecord {
+    return structuredClone(this.commit(current, { ...current, ...changes }));
   }
 
   /** Stores `next` and publishes its change record; returns what was stored. */

@@ -237,6 +237,9 @@ export type StepProgress = z.infer<typeof StepProgressSchema>;
  * A job as stored in the `pipeline-jobs` table (DESIGN.md section 5): its status, where its
  * result went, who runs it, whether cancellation was asked for, and per-step progress keyed
  * by step name. A record written before `cancel_requested` existed reads as `false`.
+ * `heartbeat_at` is the running worker's last sign of life (set when it claims the job and at
+ * each visibility heartbeat), so a second delivery of the job's message can tell a live owner
+ * from a dead one; records written before it existed have none.
  */
 export const JobRecordSchema = z.object({
   job_id: JobIdSchema,
@@ -248,6 +251,7 @@ export const JobRecordSchema = z.object({
   updated_at: isoTime,
   ttl: z.int().positive(),
   worker_id: z.string().min(1).optional(),
+  heartbeat_at: isoTime.optional(),
   started_at: isoTime.optional(),
   completed_at: isoTime.optional(),
   cancel_requested: z.boolean().default(false),

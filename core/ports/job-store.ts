@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { JobRecord, StepProgress } from '../contracts/jobs.js';
 import type { StreamBatchHandler } from '../contracts/job-stream.js';
-import type { JobStatus } from '../statuses.js';
+import { JobRecordFormatError } from '../job-plane/job-record-changes.js';
+import { isTerminalJobStatus, JobStatus } from '../statuses.js';
 import type { IgnoredReason } from '../transitions.js';
 
 /** A job to record; the store stamps `created_at`, `updated_at` and `ttl`. */
@@ -53,6 +55,28 @@ export interface JobStore {
   updateStep(jobId: string, stepName: string, progress: StepProgress): Promise<JobUpdateResult>;
   /** Asks the worker running the job to stop it; a terminal job is left as it is. */
   requestCancel(jobId: string): Promise<JobRecord>;
+  /**
+   * Claims a job for the worker that received its message, under `decideJobClaim`: a pending
+   * job becomes running under the worker; a running job whose owner's heartbeat is older than
+   * `heartbeatTimeoutMs` is taken over (a running → running change of owner, conditional on the
+   * old owner and heartbeat, so two takers never both win); a running job with a live owner is
+   * `held` (the message must be left alone), an ended one `ended`, and one whose cancellation
+   * was asked for `cancel-requested`. Throws `JobNotFoundError` for an unknown job.
+   */
+  claim(jobId: string, request: JobClaimRequest): Promise<JobClaimResult>;
+  /**
+   * Records that `workerId` still runs the job (`heartbeat_at`, not `updated_at`), only while
+   * the record names it as the running owner; `owned: false` (nothing written) once the job
+   * ended or another worker took it over. Throws `JobNotFoundError` for an unknown job.
+   */
+  heartbeat(jobId: string, workerId: string): Promise<JobOwnershipResult>;
+  /**
+   * Gives the job up, for a worker handing its message back unfinished: while the record names
+   * `workerId` as the running owner, its `worker_id` and `heartbeat_at` are removed (the status
+   * stays running), so that the next delivery takes the job over at once instead of waiting
+   * for the heartbeat to go stale. `owned: false` (nothing written) when it was not the owner.
+   */
+  release(jobId: string, workerId: string): Promise<JobOwnershipResult>;
 }
 
 /**
@@ -62,4 +86,138 @@ export interface JobStore {
 export interface JobChangeFeed {
   /** Starts delivering changes to `handler`; the returned function stops delivery. */
   subscribe(handler: StreamBatchHandler): () => Promise<void>;
+}
+
+/** What a worker that received a job's message asks {@link JobStore.claim} for. */
+export interface JobClaimRequest {
+  /** Recorded as the job's `worker_id` (and `heartbeat_at` stamped with the claim). */
+  readonly workerId: string;
+  /**
+   * How long an owner may go without a heartbeat before its job may be taken over: the queue's
+   * visibility timeout, which a live owner's heartbeats (every third of it) never let lapse.
+   */
+  readonly heartbeatTimeoutMs: number;
+}
+
+/** What became of a claim. */
+export const JobClaimOutcome = {
+  /** A pending job is now running under the claiming worker: run it. */
+  claimed: 'claimed',
+  /** A running job whose owner stopped heartbeating is now the claiming worker's: run it. */
+  takenOver: 'taken-over',
+  /** A running job whose owner is alive: a duplicate delivery, to be left alone. */
+  held: 'held',
+  /** The job has ended: its message is done with. */
+  ended: 'ended',
+  /** Cancellation was asked for before the claiming worker got the job: record it cancelled. */
+  cancelRequested: 'cancel-requested',
+} as const;
+/** One of {@link JobClaimOutcome}. */
+export type JobClaimOutcome = (typeof JobClaimOutcome)[keyof typeof JobClaimOutcome];
+
+/** The outcome of {@link JobStore.claim}, with the record after it. */
+export type JobClaimResult =
+  | { readonly outcome: typeof JobClaimOutcome.claimed; readonly record: JobRecord }
+  | {
+      readonly outcome: typeof JobClaimOutcome.takenOver;
+      readonly record: JobRecord;
+      /** The owner it was taken from (absent when the record named none). */
+      readonly previousWorkerId: string | undefined;
+    }
+  | {
+      readonly outcome:
+        | typeof JobClaimOutcome.held
+        | typeof JobClaimOutcome.ended
+        | typeof JobClaimOutcome.cancelRequested;
+      readonly record: JobRecord;
+    };
+
+/** The attributes a successful claim sets. */
+export interface JobClaimWrite {
+  readonly status: typeof JobStatus.running;
+  readonly worker_id: string;
+  readonly heartbeat_at: string;
+  readonly updated_at: string;
+  readonly started_at: string;
+}
+
+/** A claim decision: the write to make, or the outcome that writes nothing. */
+export type JobClaimDecision =
+  | {
+      readonly outcome: typeof JobClaimOutcome.claimed | typeof JobClaimOutcome.takenOver;
+      readonly write: JobClaimWrite;
+    }
+  | {
+      readonly outcome:
+        | typeof JobClaimOutcome.held
+        | typeof JobClaimOutcome.ended
+        | typeof JobClaimOutcome.cancelRequested;
+    };
+
+/**
+ * The outcome of {@link JobStore.heartbeat} and {@link JobStore.release}: whether the record
+ * named the worker as the running owner (and so was written), with the record after it.
+ */
+export interface JobOwnershipResult {
+  readonly owned: boolean;
+  readonly record: JobRecord;
+}
+
+const ClaimRequestSchema = z.object({
+  workerId: z.string().min(1),
+  heartbeatTimeoutMs: z.number().int().positive(),
+});
+
+/**
+ * Checks a claim before any store sees it, so a claim can never store a record that could not
+ * be read back; throws `JobRecordFormatError` naming the job.
+ */
+export function checkJobClaimRequest(jobId: string, request: JobClaimRequest): void {
+  const checked = ClaimRequestSchema.safeParse(request);
+  if (!checked.success) {
+    throw new JobRecordFormatError(
+      `the claim of job ${jobId} is invalid: ${z.prettifyError(checked.error)}`,
+    );
+  }
+}
+
+/**
+ * The rule every job store applies to a claim of `current` at `now` (the DynamoDB store as a
+ * write conditional on the fields this decision read): an ended job is `ended`; a job whose
+ * cancellation was asked for is `cancel-requested` (never started nor taken over); a pending
+ * job is `claimed`; a running job without an owner (given up) is `taken-over`; a running job
+ * is `held` while its owner's last sign of life (its heartbeat, else its start) is younger
+ * than the timeout, and `taken-over` after. A claim stamps `heartbeat_at`, keeps `started_at`
+ * if set, and leaves every other field alone. Throws `JobRecordFormatError` for a request the
+ * record schema would refuse.
+ */
+export function decideJobClaim(
+  current: JobRecord,
+  request: JobClaimRequest,
+  now: Date,
+): JobClaimDecision {
+  checkJobClaimRequest(current.job_id, request);
+  if (isTerminalJobStatus(current.status)) return { outcome: JobClaimOutcome.ended };
+  if (current.cancel_requested) return { outcome: JobClaimOutcome.cancelRequested };
+  const stamp = now.toISOString();
+  const write: JobClaimWrite = {
+    status: JobStatus.running,
+    worker_id: request.workerId,
+    heartbeat_at: stamp,
+    updated_at: stamp,
+    started_at: current.started_at ?? stamp,
+  };
+  if (current.status === JobStatus.pending) return { outcome: JobClaimOutcome.claimed, write };
+  // A running job without an owner was given up (`release`): take it at once.
+  if (current.worker_id === undefined) return { outcome: JobClaimOutcome.takenOver, write };
+  const lastSign = Date.parse(current.heartbeat_at ?? current.started_at ?? current.updated_at);
+  if (now.getTime() - lastSign < request.heartbeatTimeoutMs) {
+    return { outcome: JobClaimOutcome.held };
+  }
+  return { outcome: JobClaimOutcome.takenOver, write };
+}
+
+/** Whether a heartbeat of `workerId` may be recorded on `current`: it is running under it. */
+export function ownsRunningJob(current: JobRecord, workerId: string): boolean {
+  return current.status === JobStatus.running && current.worker_id === workerId;
 }

@@ -105,6 +105,11 @@ export function describeJobStoreContract(adapterName: string, makeStore: MakeJob
         .expect(store.updateStep(jobId, 'compile', { status: 'running' }))
         .rejects.toThrow(JobNotFoundError);
       await context.expect(store.requestCancel(jobId)).rejects.toThrow(JobNotFoundError);
+      await context
+        .expect(store.claim(jobId, { workerId: 'worker-1', heartbeatTimeoutMs: 1000 }))
+        .rejects.toThrow(JobNotFoundError);
+      await context.expect(store.heartbeat(jobId, 'worker-1')).rejects.toThrow(JobNotFoundError);
+      await context.expect(store.release(jobId, 'worker-1')).rejects.toThrow(JobNotFoundError);
     });
 
     it('moves a job through its life, stamping start, end and what the worker reports', async (context) => {
@@ -327,6 +332,129 @@ export function describeJobStoreContract(adapterName: string, makeStore: MakeJob
       context.expect(await store.listByRun(`run-${randomUUID().slice(0, 8)}`)).toEqual([]);
     });
 
+    it('claims a pending job for a worker, stamping its start and heartbeat', async (context) => {
+      const { store, runId, jobId } = await arrange(context);
+      await store.create({ job_id: jobId, run_id: runId, type: 'task' });
+
+      const claim = await store.claim(jobId, { workerId: 'worker-1', heartbeatTimeoutMs: 60_000 });
+
+      context.expect(claim).toMatchObject({
+        outcome: 'claimed',
+        record: { status: 'running', worker_id: 'worker-1' },
+      });
+      context.expect(claim.record.started_at).toBeDefined();
+      context.expect(claim.record.heartbeat_at).toBe(claim.record.started_at);
+      context.expect(await store.get(jobId)).toEqual(claim.record);
+    });
+
+    it('leaves a job whose owner heartbeats to it, writing nothing (a duplicate delivery)', async (context) => {
+      const { store, runId, jobId } = await arrange(context);
+      await store.create({ job_id: jobId, run_id: runId, type: 'task' });
+      const owned = await store.claim(jobId, { workerId: 'worker-1', heartbeatTimeoutMs: 60_000 });
+
+      const second = await store.claim(jobId, { workerId: 'worker-2', heartbeatTimeoutMs: 60_000 });
+      const again = await store.claim(jobId, { workerId: 'worker-1', heartbeatTimeoutMs: 60_000 });
+
+      context.expect(second).toEqual({ outcome: 'held', record: owned.record });
+      context.expect(again).toEqual({ outcome: 'held', record: owned.record });
+      context.expect(await store.get(jobId)).toEqual(owned.record);
+    });
+
+    it('lets exactly one of several takers win a job whose owner stopped heartbeating', async (context) => {
+      const { store, runId, jobId } = await arrange(context);
+      await store.create({ job_id: jobId, run_id: runId, type: 'task' });
+      const first = await store.claim(jobId, { workerId: 'dead', heartbeatTimeoutMs: 1000 });
+      await store.updateStep(jobId, 'compile', { status: 'running' });
+      await sleep(1100);
+
+      const takers = await Promise.all(
+        ['taker-1', 'taker-2', 'taker-3', 'taker-4'].map((workerId) =>
+          store.claim(jobId, { workerId, heartbeatTimeoutMs: 1000 }),
+        ),
+      );
+
+      const winners = takers.filter((taker) => taker.outcome === 'taken-over');
+      context.expect(winners).toHaveLength(1);
+      context.expect(winners[0]).toMatchObject({ previousWorkerId: 'dead' });
+      context.expect(takers.filter((taker) => taker.outcome === 'held')).toHaveLength(3);
+      const stored = await store.get(jobId);
+      context.expect(stored).toMatchObject({
+        status: 'running',
+        worker_id: winners[0]?.record.worker_id,
+        started_at: first.record.started_at,
+        steps: { compile: { status: 'running' } },
+      });
+      context.expect(stored?.heartbeat_at).not.toBe(first.record.heartbeat_at);
+    });
+
+    it('claims neither an ended job nor one whose cancellation was asked for', async (context) => {
+      const { store, runId, jobId } = await arrange(context);
+      const cancelledId = taskJobId(runId, 'build', 'web');
+      await store.create({ job_id: jobId, run_id: runId, type: 'task' });
+      await store.create({ job_id: cancelledId, run_id: runId, type: 'task' });
+      const ended = await store.transition(jobId, 'completed');
+      const flagged = await store.requestCancel(cancelledId);
+      const request = { workerId: 'worker-1', heartbeatTimeoutMs: 1 };
+
+      const late = await store.claim(jobId, request);
+      const cancelled = await store.claim(cancelledId, request);
+
+      context.expect(late).toEqual({ outcome: 'ended', record: ended.record });
+      context.expect(cancelled).toEqual({ outcome: 'cancel-requested', record: flagged });
+      context.expect(await store.get(cancelledId)).toEqual(flagged);
+    });
+
+    it('refuses a claim it could not read back', async (context) => {
+      const { store, runId, jobId } = await arrange(context);
+      await store.create({ job_id: jobId, run_id: runId, type: 'task' });
+
+      const nameless = store.claim(jobId, { workerId: '', heartbeatTimeoutMs: 1000 });
+
+      await context.expect(nameless).rejects.toThrow(JobRecordFormatError);
+      context.expect((await store.get(jobId))?.status).toBe('pending');
+    });
+
+    it("records the owner's heartbeats only, and only while the job runs", async (context) => {
+      const { store, runId, jobId } = await arrange(context);
+      await store.create({ job_id: jobId, run_id: runId, type: 'task' });
+      const claimed = await store.claim(jobId, { workerId: 'owner', heartbeatTimeoutMs: 60_000 });
+      await sleep(5);
+
+      const beat = await store.heartbeat(jobId, 'owner');
+      const intruder = await store.heartbeat(jobId, 'intruder');
+      const completed = await store.transition(jobId, 'completed');
+      const afterEnd = await store.heartbeat(jobId, 'owner');
+
+      context.expect(beat.owned).toBe(true);
+      context.expect(beat.record.heartbeat_at! > claimed.record.heartbeat_at!).toBe(true);
+      context.expect(beat.record.updated_at).toBe(claimed.record.updated_at);
+      context.expect(intruder).toEqual({ owned: false, record: beat.record });
+      context.expect(afterEnd).toEqual({ owned: false, record: completed.record });
+      context.expect(await store.get(jobId)).toEqual(completed.record);
+    });
+
+    it('hands a job its owner gave up to the next claim at once', async (context) => {
+      const { store, runId, jobId } = await arrange(context);
+      await store.create({ job_id: jobId, run_id: runId, type: 'task' });
+      const first = await store.claim(jobId, { workerId: 'leaving', heartbeatTimeoutMs: 60_000 });
+
+      const byOther = await store.release(jobId, 'stranger');
+      const released = await store.release(jobId, 'leaving');
+      const next = await store.claim(jobId, { workerId: 'next', heartbeatTimeoutMs: 60_000 });
+
+      context.expect(byOther).toEqual({ owned: false, record: first.record });
+      context.expect(released.owned).toBe(true);
+      context.expect(released.record.status).toBe('running');
+      context.expect(released.record.worker_id).toBeUndefined();
+      context.expect(released.record.heartbeat_at).toBeUndefined();
+      context.expect(next).toMatchObject({
+        outcome: 'taken-over',
+        previousWorkerId: undefined,
+        record: { status: 'running', worker_id: 'next', started_at: first.record.started_at },
+      });
+      context.expect(await store.get(jobId)).toEqual(next.record);
+    });
+
     it('hands out copies: changing a returned record changes nothing stored', async (context) => {
       const { store, runId, jobId } = await arrange(context);
       const { record } = createdRecord(
@@ -340,6 +468,10 @@ export function describeJobStoreContract(adapterName: string, makeStore: MakeJob
       context.expect((await store.get(jobId))?.status).toBe('pending');
     });
   });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function createdRecord(result: CreateJobResult): { record: JobRecord } {

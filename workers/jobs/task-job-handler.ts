@@ -10,6 +10,7 @@ import type { StepSecretResolver } from '../executors/secret-resolver.js';
 import type { StepExecutor, StepRunResult } from '../executors/step-executor.js';
 import type { CheckoutRequest, RepositoryCheckout } from '../repository-cache/index.js';
 import type { JobContext, JobHandler } from '../runtime/job-handler.js';
+import { StepPreparations } from './step-preparations.js';
 
 export interface TaskJobHandlerOptions {
   /** Worktrees of the job's commit (the repository cache). */
@@ -56,20 +57,31 @@ export function createTaskJobHandler(options: TaskJobHandlerOptions): JobHandler
         error: `the job's steps are invalid: ${parsed.error.issues[0]?.message}`,
       };
     }
-    const checkout = await options.repositories.checkout({
-      url: message.repository.clone_url,
-      commit: message.commit_sha,
-      jobId: message.job_id,
-      signal: context.signal,
+    const { run_id: runId, payload } = message;
+    const levels = priorityLevels(parsed.data);
+    // The first level's logs and secrets are made ready while the worktree is.
+    const preparations = new StepPreparations({
+      logs: options.logs,
+      secrets: options.secrets,
+      logKeyOf: (step) => stepLogKey(runId, payload.phase, payload.project.name, step.name),
     });
+    preparations.start(levels[0] ?? []);
+    let checkout: RepositoryCheckout;
     try {
-      const run = new TaskRun(
-        options,
-        message,
-        context,
-        join(checkout.path, message.payload.project.path),
-      );
-      const failure = await run.runAll(parsed.data);
+      checkout = await options.repositories.checkout({
+        url: message.repository.clone_url,
+        commit: message.commit_sha,
+        jobId: message.job_id,
+        signal: context.signal,
+      });
+    } catch (error) {
+      await preparations.discard();
+      throw error;
+    }
+    try {
+      const workdir = join(checkout.path, payload.project.path);
+      const run = new TaskRun(options, message, context, workdir, preparations);
+      const failure = await run.runAll(levels);
       const resultLocation = options.results.locationOf(
         taskResultPrefix(message.run_id, message.payload.phase, message.payload.project.name),
       );
@@ -77,6 +89,7 @@ export function createTaskJobHandler(options: TaskJobHandlerOptions): JobHandler
       if (context.signal.aborted) return { status: 'cancelled', reason: failure };
       return { status: 'failed', error: failure, resultLocation };
     } finally {
+      await preparations.discard();
       await checkout.release();
     }
   };
@@ -89,11 +102,11 @@ class TaskRun {
     private readonly message: JobMessageOf<'task'>,
     private readonly context: JobContext,
     private readonly workdir: string,
+    private readonly preparations: StepPreparations,
   ) {}
 
   /** Runs every level; returns why the task failed, or `undefined` when every step succeeded. */
-  async runAll(steps: readonly Step[]): Promise<string | undefined> {
-    const levels = priorityLevels(steps);
+  async runAll(levels: readonly (readonly Step[])[]): Promise<string | undefined> {
     let failure: string | undefined;
     for (const level of levels) {
       if (failure !== undefined || this.context.signal.aborted) {
@@ -131,17 +144,23 @@ class TaskRun {
     const { run_id: runId, payload } = this.message;
     const logKey = stepLogKey(runId, payload.phase, payload.project.name, step.name);
     const startedAt = new Date();
-    await this.record(step, {
-      status: 'running',
-      started_at: startedAt.toISOString(),
-      log_key: logKey,
-    });
-    const log = await this.options.logs.openAppend(logKey, {
-      contentType: 'text/plain; charset=utf-8',
-    });
+    // Recording the start, opening the log and resolving secrets do not depend on each other:
+    // they run side by side (or the last two ran already), so the process starts sooner.
+    const { log: opening, secrets: resolving } = this.preparations.take(step);
+    try {
+      await this.record(step, {
+        status: 'running',
+        started_at: startedAt.toISOString(),
+        log_key: logKey,
+      });
+    } catch (error) {
+      await opening.then((log) => log.close()).catch(() => undefined);
+      throw error;
+    }
+    const log = await opening;
     let result: StepRunResult;
     try {
-      const secrets = await this.options.secrets.resolve(step);
+      const secrets = await resolving;
       result = await this.options.executor.run({
         step,
         workdir: this.workdir,

@@ -67,6 +67,33 @@ export class BareRepository {
     return { commit, cloned, fetched };
   }
 
+  /**
+   * The commit a full SHA or a tag names when the clone already has it, else `undefined`.
+   * Needs no lock: it only reads objects and refs, which git updates atomically, so a fetch or
+   * repack in another process can at worst make it answer `undefined` (the caller then
+   * resolves under the lock).
+   */
+  async resolveCached(location: RepositoryLocation, ref: string): Promise<string | undefined> {
+    return this.#resolveImmutable(location, ref);
+  }
+
+  /**
+   * Identifies the bare clone on disk (device and inode of its folder), `undefined` when there
+   * is none: a commit resolved outside the lock is trusted under it only if the clone is still
+   * the same one (not evicted, nor evicted and cloned again, in between).
+   */
+  async identity(location: RepositoryLocation): Promise<string | undefined> {
+    return stat(location.bareDir).then(
+      (stats) => (stats.isDirectory() ? `${stats.dev}:${stats.ino}` : undefined),
+      () => undefined,
+    );
+  }
+
+  /** Records a use of a commit resolved outside the lock as a hit. */
+  reportHit(location: RepositoryLocation, commit: string): void {
+    this.events.emit({ type: 'hit', url: location.displayUrl, commit });
+  }
+
   /** Deletes half-made clones a crash left in the entry folder. */
   async removePartialClones(location: RepositoryLocation): Promise<void> {
     const names = await readdir(location.entryDir).catch(() => [] as string[]);

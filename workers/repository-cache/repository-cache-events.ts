@@ -50,9 +50,11 @@ export type RepositoryCacheEvent =
       readonly jobId: string;
       /** Whether a parked worktree was reused (see `worktreePoolSize`) rather than a new one added. */
       readonly recycled: boolean;
+      /** Whether the reused worktree was parked at this very commit: no file was written. */
+      readonly alreadyAtCommit: boolean;
       /** Time spent waiting for the repository's lock. */
       readonly lockWaitMs: number;
-      /** Time the lock was held (clone/fetch if any, resolve, worktree add or claim). */
+      /** Time the lock was held (clone/fetch if needed, worktree add or claim). */
       readonly lockHeldMs: number;
       /** Time populating the worktree's files, outside the lock. */
       readonly populateMs: number;

@@ -1,4 +1,4 @@
-import { access, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { git } from '../../test/support/git-repository.js';
@@ -77,6 +77,59 @@ describe('RepositoryCache worktree pool', () => {
     );
     expect(await filesOf(second.path)).toEqual(tracked.sort());
     expect(await git(second.path, 'status', '--porcelain', '--ignored')).toBe('');
+    await second.release();
+  });
+
+  it('hands out a worktree parked at the same commit as it is, restored to exactly that commit', async () => {
+    const { repository, commits, cacheDir, cache, recorder } = await setUp(1);
+    await writeFile(join(repository.path, '.gitignore'), 'dist/\n');
+    const commit = await repository.commit('ignore dist');
+    const first = await cache.checkout({ url: repository.path, commit, jobId: 'run-1/a' });
+    await writeFile(join(first.path, 'index.txt'), 'tampered\n');
+    await rm(join(first.path, `file-0.txt`));
+    await mkdir(join(first.path, 'dist'));
+    await writeFile(join(first.path, 'dist', 'output.bin'), 'build output');
+    await writeFile(join(first.path, 'notes.txt'), 'untracked');
+    await first.release();
+    const parked = await registeredWorktrees(cacheDir, first.path);
+
+    const second = await cache.checkout({ url: repository.path, commit, jobId: 'run-2/b' });
+
+    expect(parked[0]).toContain('locked forge-repository-cache parked pristine');
+    expect(recorder.events.filter((event) => event.type === 'checkout').at(-1)).toMatchObject({
+      recycled: true,
+      alreadyAtCommit: true,
+    });
+    expect(await readCommitIndex(second.path)).toBe(commits.length - 1);
+    const tracked = (await git(repository.path, 'ls-tree', '-r', '--name-only', commit)).split(
+      '\n',
+    );
+    expect(await filesOf(second.path)).toEqual(tracked.sort());
+    expect(await git(second.path, 'status', '--porcelain', '--ignored')).toBe('');
+    expect(await git(second.path, 'rev-parse', 'HEAD')).toBe(commit);
+    await second.release();
+  });
+
+  it('rewrites a worktree parked by an older release (cleaned only) even at the same commit', async () => {
+    const { repository, commits, cacheDir, cache, recorder } = await setUp(1);
+    const first = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'a' });
+    await first.release();
+    const [parkedPath] = (await readdir(dirname(first.path))).map((name) =>
+      join(dirname(first.path), name),
+    );
+    const adminDir = (await readFile(join(parkedPath!, '.git'), 'utf8')).replace('gitdir: ', '');
+    await writeFile(join(adminDir.trim(), 'locked'), 'forge-repository-cache parked');
+    await writeFile(join(parkedPath!, 'index.txt'), 'left modified by an older release\n');
+
+    const second = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'b' });
+
+    expect(recorder.events.filter((event) => event.type === 'checkout').at(-1)).toMatchObject({
+      recycled: true,
+      alreadyAtCommit: false,
+    });
+    expect(await readCommitIndex(second.path)).toBe(1);
+    expect(await git(second.path, 'status', '--porcelain', '--ignored')).toBe('');
+    expect((await registeredWorktrees(cacheDir, second.path)).length).toBe(1);
     await second.release();
   });
 

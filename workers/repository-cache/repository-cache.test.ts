@@ -123,8 +123,10 @@ describe('RepositoryCache checkout', () => {
     const missing = cache.checkout({ url: repository.path, commit: missingSha, jobId: 'y' });
     const missingBranch = cache.checkout({ url: repository.path, commit: 'no-such', jobId: 'z' });
 
-    await expect(missing).rejects.toBeInstanceOf(CommitNotFoundError);
-    await expect(missingBranch).rejects.toThrow(/"no-such" not found/);
+    await Promise.all([
+      expect(missing).rejects.toBeInstanceOf(CommitNotFoundError),
+      expect(missingBranch).rejects.toThrow(/"no-such" not found/),
+    ]);
     await expect(missing).rejects.toMatchObject({ retryable: false });
   });
 

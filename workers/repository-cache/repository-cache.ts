@@ -1,17 +1,13 @@
 import { rm } from 'node:fs/promises';
 import { errorMessage } from '../../core/errors.js';
 import { BareRepository } from './bare-repository.js';
+import { CheckoutPreparation } from './checkout-preparation.js';
 import {
   CacheEviction,
   type CachedRepositoryUsage,
   type EvictionResult,
 } from './cache-eviction.js';
-import {
-  CacheLayout,
-  ensureFolder,
-  touchMetadata,
-  type RepositoryLocation,
-} from './cache-layout.js';
+import { CacheLayout, ensureFolder, type RepositoryLocation } from './cache-layout.js';
 import { recoverCache } from './cache-recovery.js';
 import { CacheSession } from './cache-session.js';
 import { GitRunner } from './git-runner.js';
@@ -51,12 +47,14 @@ type CacheState = 'open' | 'closing' | 'closed';
 /**
  * The repository cache of a worker: one bare clone per repository under a cache folder, one
  * detached `git worktree` per job, so a checkout costs a local worktree instead of a clone.
- * Processes on one node may share the folder: every change to a bare clone happens under a
- * per-repository lock (in-process mutex plus lock folder), and populating a worktree's files,
- * the slow part, happens after that lock is released. Least recently used repositories are
- * evicted in the background after a clone or fetch when the cache outgrows its maximum.
- * With `worktreePoolSize` set, released worktrees are parked and recycled, so a checkout
- * rewrites only the files that differ.
+ * Processes on one node may share the folder: every change to a bare clone (clone, fetch,
+ * worktree registration) happens under a per-repository lock (in-process mutex plus lock
+ * folder). What only reads runs outside it: resolving a commit the clone already has (trusted
+ * under the lock only if the clone is still the same one), and populating a worktree's files,
+ * the slow part. Least recently used repositories are evicted in the background after a clone
+ * or fetch when the cache outgrows its maximum. With `worktreePoolSize` set, released
+ * worktrees are restored to their commit, parked and recycled, so a checkout rewrites only the
+ * files that differ, and none when the parked worktree is at the commit already.
  *
  * Create with {@link RepositoryCache.open}; finish with {@link RepositoryCache.close}.
  */
@@ -68,6 +66,7 @@ export class RepositoryCache {
   readonly #locks: RepositoryLocks;
   readonly #bare: BareRepository;
   readonly #worktrees: WorktreeRegistry;
+  readonly #preparation: CheckoutPreparation;
   readonly #eviction: CacheEviction;
   /** Checkouts of this instance by worktree path (no `release` while being prepared). */
   readonly #active = new Map<string, { key: string; release?: () => Promise<void> }>();
@@ -90,6 +89,12 @@ export class RepositoryCache {
     });
     this.#bare = new BareRepository(git, this.#events);
     this.#worktrees = new WorktreeRegistry(git, this.#session, this.#events);
+    this.#preparation = new CheckoutPreparation({
+      locks: this.#locks,
+      bare: this.#bare,
+      worktrees: this.#worktrees,
+      worktreePoolSize: options.worktreePoolSize,
+    });
     this.#eviction = new CacheEviction({
       layout: this.#layout,
       locks: this.#locks,
@@ -209,25 +214,12 @@ export class RepositoryCache {
     request: CheckoutRequest,
   ): Promise<RepositoryCheckout> {
     const started = performance.now();
-    let lockedAt = started;
-    const prepared = await this.#locks.withLock(
-      location.key,
-      async () => {
-        lockedAt = performance.now();
-        const resolved = await this.#bare.resolve(location, request.commit, request.signal);
-        const others = await this.#worktrees.prepareSlot(location, path, request.jobId);
-        const recycled =
-          this.#options.worktreePoolSize > 0 &&
-          (await this.#worktrees.claimParked(location, path, others));
-        if (!recycled) await this.#worktrees.add(location, path, resolved.commit);
-        await touchMetadata(location, Date.now());
-        return { ...resolved, recycled };
-      },
-      request.signal,
-    );
+    const prepared = await this.#preparation.prepare(location, path, request);
     const unlockedAt = performance.now();
     try {
-      await this.#populate(location, path, prepared.commit, prepared.recycled, request.signal);
+      if (!prepared.recycled || !prepared.atCommit) {
+        await this.#populate(location, path, prepared.commit, prepared.recycled, request.signal);
+      }
     } catch (error) {
       await this.#remove(location, path).catch((removeError: unknown) => {
         this.#options.logger.warn('cannot remove a worktree that failed to populate', {
@@ -246,8 +238,9 @@ export class RepositoryCache {
       commit: prepared.commit,
       jobId: request.jobId,
       recycled: prepared.recycled,
-      lockWaitMs: lockedAt - started,
-      lockHeldMs: unlockedAt - lockedAt,
+      alreadyAtCommit: prepared.recycled && prepared.atCommit,
+      lockWaitMs: prepared.lockWaitMs,
+      lockHeldMs: prepared.lockHeldMs,
       populateMs: finished - unlockedAt,
       totalMs: finished - started,
     });
@@ -294,10 +287,13 @@ export class RepositoryCache {
     };
   }
 
-  /** Parks the worktree when the pool has room (after deleting build outputs), else removes it. */
+  /**
+   * Parks the worktree when the pool has room (after restoring it to its commit and deleting
+   * build outputs, outside the lock), else removes it.
+   */
   async #release(location: RepositoryLocation, path: string): Promise<void> {
     const poolSize = this.#options.worktreePoolSize;
-    if (poolSize > 0 && (await this.#worktrees.clean(path))) {
+    if (poolSize > 0 && (await this.#worktrees.makePristine(path))) {
       const parked = await this.#locks.withLock(location.key, () =>
         this.#worktrees.park(location, path, poolSize),
       );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join, relative, isAbsolute } from 'node:path';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { gitDir, type RepositoryLocation } from './cache-layout.js';
 import type { CacheSession } from './cache-session.js';
 import type { GitRunner } from './git-runner.js';
@@ -9,14 +9,27 @@ import type { RepositoryCacheEventSink } from './repository-cache-events.js';
 
 /** The git lock reason of a released worktree parked for reuse by the next checkout. */
 export const PARKED_REASON = 'forge-repository-cache parked';
+/**
+ * The lock reason of a parked worktree known to hold exactly its HEAD commit (reset and
+ * cleaned when parked), which a checkout of that commit takes as it is.
+ */
+export const PRISTINE_PARKED_REASON = `${PARKED_REASON} pristine`;
 const PARKED_PREFIX = '.parked-';
+const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
-/** A worktree as `git worktree list --porcelain` reports it (the bare repository itself excluded). */
+/** A parked worktree claimed for a checkout; `atCommit` when its files are already the commit's. */
+export type ClaimedWorktree =
+  { readonly recycled: false } | { readonly recycled: true; readonly atCommit: boolean };
+
+/** A worktree registered in a bare repository (the bare repository itself excluded). */
 export interface RegisteredWorktree {
   readonly path: string;
+  /** The commit a detached worktree is at; `undefined` when HEAD names a branch. */
   readonly head: string | undefined;
   /** The reason git stores when the worktree is locked; the cache stores its session id there. */
   readonly lockReason: string | undefined;
+  /** Its administrative folder, `<bare>/worktrees/<id>`. */
+  readonly adminDir: string;
 }
 
 /**
@@ -33,35 +46,52 @@ export class WorktreeRegistry {
     private readonly events: RepositoryCacheEventSink,
   ) {}
 
-  /** The worktrees git knows for this repository. */
+  /**
+   * The worktrees git knows for this repository, read from its administrative folders
+   * (`worktrees/<id>/gitdir`, `HEAD` and `locked`, as gitrepository-layout(5) documents them)
+   * rather than by running `git worktree list`: this runs under the repository's lock on
+   * every checkout. An entry without a readable `gitdir` is one `git worktree prune` removes.
+   */
   async list(location: RepositoryLocation): Promise<RegisteredWorktree[]> {
-    const output = await this.git.run(gitDir(location, 'worktree', 'list', '--porcelain', '-z'));
-    const worktrees: RegisteredWorktree[] = [];
-    for (const record of output.split('\0\0')) {
-      const fields = record.split('\0').filter((field) => field !== '');
-      const path = valueOf(fields, 'worktree');
-      if (path === undefined || fields.includes('bare')) continue;
-      worktrees.push({
-        path,
-        head: valueOf(fields, 'HEAD'),
-        lockReason: valueOf(fields, 'locked'),
-      });
-    }
-    return worktrees;
+    const adminRoot = join(location.bareDir, 'worktrees');
+    const ids = await readdir(adminRoot).catch(() => [] as string[]);
+    const worktrees = await Promise.all(
+      ids.sort().map(async (id): Promise<RegisteredWorktree | undefined> => {
+        const adminDir = join(adminRoot, id);
+        const [gitdir, head, locked] = await Promise.all(
+          ['gitdir', 'HEAD', 'locked'].map((name) =>
+            readFile(join(adminDir, name), 'utf8').then(
+              (text) => text.replace(/\r?\n$/, ''),
+              () => undefined,
+            ),
+          ),
+        );
+        if (gitdir === undefined || gitdir.trim() === '') return undefined;
+        return {
+          path: dirname(resolve(adminDir, gitdir.trim())),
+          head: head !== undefined && FULL_SHA.test(head.trim()) ? head.trim() : undefined,
+          lockReason: locked,
+          adminDir,
+        };
+      }),
+    );
+    return worktrees.filter((worktree) => worktree !== undefined);
   }
 
   /**
    * Frees `path` for a new checkout of `jobId`: a registered worktree of a dead session (or
    * one of ours that a failed release left behind) is removed, a bare folder deleted; a
    * worktree another live session holds is a {@link WorktreeInUseError}. Returns the other
-   * registered worktrees, for {@link WorktreeRegistry.claimParked}.
+   * registered worktrees, for {@link WorktreeRegistry.claimParked}. `listed` saves listing
+   * them again when the caller did, under the same hold of the lock.
    */
   async prepareSlot(
     location: RepositoryLocation,
     path: string,
     jobId: string,
+    listed?: readonly RegisteredWorktree[],
   ): Promise<RegisteredWorktree[]> {
-    const worktrees = await this.list(location);
+    const worktrees = listed ?? (await this.list(location));
     const registered = worktrees.find((worktree) => worktree.path === path);
     if (registered !== undefined) {
       const mine = this.session.owns(registered.lockReason);
@@ -92,8 +122,9 @@ export class WorktreeRegistry {
 
   /**
    * Makes the worktree's files exactly `commit`'s. Runs outside the lock. A fresh worktree
-   * (added without checkout) gets every file written; a recycled one is reset to `commit`,
-   * which rewrites only what differs, and cleaned of every untracked and ignored file.
+   * (added without checkout) gets every file written; a recycled one, parked reset and
+   * cleaned, is checked out at `commit` with `--force --detach`, which rewrites only what
+   * differs and never moves a branch.
    */
   async populate(
     path: string,
@@ -101,61 +132,69 @@ export class WorktreeRegistry {
     recycled: boolean,
     signal?: AbortSignal,
   ): Promise<void> {
-    const steps = recycled
-      ? [
-          ['reset', '--hard', '--quiet', commit],
-          ['clean', '-ffdxq'],
-        ]
-      : [['reset', '--hard', '--quiet']];
-    for (const args of steps) {
-      const outcome = await this.git.tryRun(args, { cwd: path, signal });
-      if (!outcome.ok) {
-        throw new WorktreeError(path, `cannot check out files: ${outcome.error.stderr}`, {
-          cause: outcome.error,
-        });
-      }
+    const args = recycled
+      ? ['checkout', '--force', '--detach', '--quiet', commit]
+      : ['reset', '--hard', '--quiet'];
+    const outcome = await this.git.tryRun(args, { cwd: path, signal });
+    if (!outcome.ok) {
+      throw new WorktreeError(path, `cannot check out files: ${outcome.error.stderr}`, {
+        cause: outcome.error,
+      });
     }
   }
 
   /**
-   * Moves a parked worktree to `path` and locks it for this session; `false` when none is
-   * parked (or the one found is damaged, then removed). The caller then populates it with
-   * `recycled` set.
+   * Moves a parked worktree to `path` and locks it for this session, preferring one parked
+   * pristine at `commit` (whose files are then already right); `recycled: false` when none is
+   * parked (or the one found is damaged, then removed).
    */
   async claimParked(
     location: RepositoryLocation,
     path: string,
     worktrees: readonly RegisteredWorktree[],
-  ): Promise<boolean> {
-    const parked = worktrees.find((worktree) => worktree.lockReason === PARKED_REASON);
-    if (parked === undefined) return false;
+    commit: string,
+  ): Promise<ClaimedWorktree> {
+    const parked = worktrees.filter((worktree) => isParked(worktree.lockReason));
+    const ready = parked.find(
+      (worktree) => worktree.lockReason === PRISTINE_PARKED_REASON && worktree.head === commit,
+    );
+    const chosen = ready ?? parked[0];
+    if (chosen === undefined) return { recycled: false };
     try {
-      await this.#relocate(location, parked.path, path, this.session.ownerReason);
-      return true;
+      await this.#relocate(location, chosen.path, path, this.session.ownerReason, chosen.adminDir);
+      return { recycled: true, atCommit: chosen === ready };
     } catch {
       // A parked worktree someone damaged (its folder deleted by hand...): drop it, add afresh.
-      await this.remove(location, parked.path);
+      await this.remove(location, chosen.path);
       await this.remove(location, path);
-      return false;
+      return { recycled: false };
     }
   }
 
   /**
    * Parks the released worktree at `path` for reuse, unless `poolSize` worktrees of this
-   * repository are parked already (then `false`: the caller removes it instead).
+   * repository are parked already (then `false`: the caller removes it instead). The caller
+   * made it pristine first ({@link WorktreeRegistry.makePristine}).
    */
   async park(location: RepositoryLocation, path: string, poolSize: number): Promise<boolean> {
     const folders = await readdir(location.worktreesDir).catch(() => [] as string[]);
     const parkedCount = folders.filter((folder) => folder.startsWith(PARKED_PREFIX)).length;
     if (parkedCount >= poolSize) return false;
     const parkedPath = join(location.worktreesDir, `${PARKED_PREFIX}${randomUUID().slice(0, 8)}`);
-    await this.#relocate(location, path, parkedPath, PARKED_REASON);
+    await this.#relocate(location, path, parkedPath, PRISTINE_PARKED_REASON);
     return true;
   }
 
-  /** Deletes untracked and ignored files (build outputs) so a parked worktree holds no more than its commit. */
-  async clean(path: string): Promise<boolean> {
-    return (await this.git.tryRun(['clean', '-ffdxq'], { cwd: path })).ok;
+  /**
+   * Brings a released worktree back to exactly its HEAD commit, detached: tracked files the
+   * job changed are restored, untracked and ignored ones (build outputs) deleted. Runs outside
+   * the lock; `false` when git could not, and the worktree must not be parked.
+   */
+  async makePristine(path: string): Promise<boolean> {
+    const restored = await this.git.tryRun(['checkout', '--force', '--detach', '--quiet'], {
+      cwd: path,
+    });
+    return restored.ok && (await this.git.tryRun(['clean', '-ffdxq'], { cwd: path })).ok;
   }
 
   /**
@@ -186,7 +225,7 @@ export class WorktreeRegistry {
     const registered = await this.list(location);
     for (const worktree of registered) {
       const ours = isInside(worktree.path, location.worktreesDir);
-      if (ours && worktree.lockReason === PARKED_REASON) continue;
+      if (ours && isParked(worktree.lockReason)) continue;
       if (!ours || (await this.session.isOwnerAlive(worktree.lockReason))) {
         live += 1;
         continue;
@@ -211,36 +250,44 @@ export class WorktreeRegistry {
   }
 
   /**
-   * `git worktree move` (forced twice: the worktree is locked), then the new lock reason is
-   * written straight into the worktree's `locked` file, the format gitrepository-layout(5)
-   * documents, which saves an unlock and a lock command while the repository lock is held.
+   * Moves a registered worktree from `from` to `to` in the same folder and gives it a new lock
+   * reason, as `git worktree move` would but without a git process while the repository lock
+   * is held: the folder is renamed and the administrative files that name it, `gitdir` and
+   * `locked` (gitrepository-layout(5)), are rewritten. The worktree's own `.git` file names the
+   * administrative folder, which does not move, so it stays valid.
    */
   async #relocate(
     location: RepositoryLocation,
     from: string,
     to: string,
     reason: string,
+    listedAdminDir?: string,
   ): Promise<void> {
-    const move = ['worktree', 'move', '--force', '--force', from, to];
-    const outcome = await this.git.tryRun(gitDir(location, ...move));
-    if (!outcome.ok) {
-      throw new WorktreeError(from, `cannot move to ${to}: ${outcome.error.stderr}`, {
-        cause: outcome.error,
-      });
+    let adminDir = listedAdminDir;
+    if (adminDir === undefined) {
+      try {
+        const pointer = await readFile(join(from, '.git'), 'utf8');
+        adminDir = /^gitdir: (.+)$/m.exec(pointer)?.[1]?.trim();
+      } catch (error) {
+        throw new WorktreeError(from, `cannot read its .git file: ${String(error)}`, {
+          cause: error,
+        });
+      }
+      if (adminDir === undefined) throw new WorktreeError(from, 'its .git file names no gitdir');
+      adminDir = resolve(from, adminDir);
     }
-    const pointer = await readFile(join(to, '.git'), 'utf8');
-    const adminDir = /^gitdir: (.+)$/m.exec(pointer)?.[1];
-    if (adminDir === undefined) throw new WorktreeError(to, 'its .git file names no gitdir');
-    await writeFile(join(adminDir.trim(), 'locked'), reason);
+    if (!isInside(adminDir, join(location.bareDir, 'worktrees'))) {
+      throw new WorktreeError(from, `its .git file names a foreign gitdir ${adminDir}`);
+    }
+    await rename(from, to);
+    await writeFile(join(adminDir, 'gitdir'), `${join(to, '.git')}\n`);
+    await writeFile(join(adminDir, 'locked'), reason);
   }
 }
 
-function valueOf(fields: readonly string[], name: string): string | undefined {
-  for (const field of fields) {
-    if (field === name) return '';
-    if (field.startsWith(`${name} `)) return field.slice(name.length + 1);
-  }
-  return undefined;
+/** Whether a lock reason marks a parked worktree (pristine or, from older releases, cleaned). */
+function isParked(reason: string | undefined): boolean {
+  return reason === PARKED_REASON || reason === PRISTINE_PARKED_REASON;
 }
 
 function isInside(path: string, folder: string): boolean {

@@ -1,26 +1,20 @@
 import { z } from 'zod';
+import { assertNever } from '../../core/assert-never.js';
 import { JobMessageSchema, type JobMessage } from '../../core/contracts/jobs.js';
 import { errorMessage } from '../../core/errors.js';
-import { ReceiptHandleInvalidError } from '../../core/job-plane/job-plane-errors.js';
+import { JobNotFoundError } from '../../core/job-plane/job-plane-errors.js';
 import type { ReceivedMessage } from '../../core/ports/job-queue.js';
+import { JobClaimOutcome, type JobClaimResult } from '../../core/ports/job-store.js';
 import { isTerminalJobStatus, JobStatus } from '../../core/statuses.js';
-import { retry, type RetryOptions } from '../../core/retry.js';
+import { retry } from '../../core/retry.js';
 import { startCancelWatcher } from './cancel-watcher.js';
+import { FINISH_RETRY, JobDelivery } from './job-delivery.js';
+import { startJobHeartbeat } from './job-heartbeat.js';
 import type { JobContext, JobOutcome } from './job-handler.js';
 import { DEADLINE_EXCEEDED, decideTerminalRecord, type TerminalRecord } from './job-outcome.js';
 import { JobStoppedError, JobStopReason } from './job-worker-errors.js';
 import { JobDisposition } from './job-worker-metrics.js';
 import type { CompiledJobWorkerOptions } from './job-worker-options.js';
-import { startVisibilityHeartbeat } from './visibility-heartbeat.js';
-import type { WorkerLogger } from './worker-logger.js';
-
-/** Retries of the writes that end a job (record, delete): a few quick ones, transient only. */
-const FINISH_RETRY: Omit<RetryOptions, 'signal'> = {
-  maxAttempts: 3,
-  baseDelayMs: 200,
-  maxDelayMs: 2000,
-  jitterMs: 100,
-};
 
 /** Node timers overflow past this many milliseconds. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -45,6 +39,7 @@ export class JobExecution {
   readonly #controller = new AbortController();
   readonly #abandonment: Promise<HandlerResult>;
   #abandon: () => void = () => undefined;
+  readonly #delivery: JobDelivery;
   #fields: Record<string, unknown>;
   #jobId: string;
 
@@ -55,6 +50,7 @@ export class JobExecution {
   ) {
     this.#options = options;
     this.#message = message;
+    this.#delivery = new JobDelivery(options, message);
     this.#accepting = accepting;
     this.#jobId = message.messageId;
     this.#fields = {
@@ -96,7 +92,7 @@ export class JobExecution {
   }
 
   async #process(): Promise<void> {
-    const { jobs, logger, metrics, queue, now } = this.#options;
+    const { logger, metrics, queue, now } = this.#options;
     const job = this.#parse();
     if (job === undefined) return;
     this.#jobId = job.job_id;
@@ -106,63 +102,97 @@ export class JobExecution {
       metrics.recordJob({ queue: queue.name, type: job.type, disposition, durationSeconds });
 
     if (!this.#accepting()) {
-      await this.#handBack();
+      await this.#delivery.handBack(this.#fields);
       return count(JobDisposition.released);
     }
-    const record = await this.#attempt('read the job record', () => jobs.get(job.job_id));
-    if (record === 'failed') return count(JobDisposition.errored);
-    if (record === undefined) {
-      logger.error(
-        'job has no record (dispatchers create it first); message left to return',
-        fields,
-      );
-      return count(JobDisposition.errored);
-    }
+    if (this.#msUntilDeadline(job) <= 0) return this.#endLate(job, count);
+    const claim = await this.#claim(job);
+    if (claim === undefined) return count(JobDisposition.errored);
     if (this.#message.receiveCount === 1) {
-      const waitedMs = now().getTime() - Date.parse(record.created_at);
+      const waitedMs = now().getTime() - Date.parse(claim.record.created_at);
       metrics.observeReceiveLatency(queue.name, Math.max(0, waitedMs) / 1000);
     }
-    if (isTerminalJobStatus(record.status)) {
-      logger.info('job already ended; redelivered message deleted', {
-        ...fields,
-        status: record.status,
-      });
-      await this.#deleteMessage();
-      return count(JobDisposition.duplicate);
+    switch (claim.outcome) {
+      case JobClaimOutcome.ended:
+        logger.info('job already ended; redelivered message deleted', {
+          ...fields,
+          status: claim.record.status,
+        });
+        await this.#delivery.delete(this.#fields);
+        return count(JobDisposition.duplicate);
+      case JobClaimOutcome.cancelRequested:
+        return this.#finish(job, {
+          status: JobStatus.cancelled,
+          changes: { error: 'cancelled before it started' },
+        });
+      case JobClaimOutcome.held:
+        // A duplicate delivery: the owner heartbeats, so the message is left alone (it comes
+        // back after its visibility timeout, by when the job has ended or its owner is gone).
+        logger.info('job runs under a live worker; duplicate delivery left alone', {
+          ...fields,
+          ownerId: claim.record.worker_id,
+        });
+        return count(JobDisposition.held);
+      case JobClaimOutcome.takenOver:
+        logger.warn('taking over a running job (its worker stopped heartbeating or gave it up)', {
+          ...fields,
+          previousWorkerId: claim.previousWorkerId,
+        });
+        break;
+      case JobClaimOutcome.claimed:
+        break;
+      default:
+        return assertNever(claim, 'job claim');
     }
-    if (record.cancel_requested) {
-      const cancelled = {
-        status: JobStatus.cancelled,
-        changes: { error: 'cancelled before it started' },
-      };
-      return this.#finish(job, cancelled);
-    }
-    if (this.#msUntilDeadline(job) <= 0) {
-      return this.#finish(job, { status: JobStatus.failed, changes: { error: DEADLINE_EXCEEDED } });
-    }
-    const claim = await this.#attempt('claim the job', () =>
-      jobs.transition(job.job_id, JobStatus.running, { worker_id: this.#options.workerId }),
-    );
-    if (claim === 'failed') return count(JobDisposition.errored);
-    if (claim.outcome === 'ignored') {
-      logger.info('job ended before it was claimed; message deleted', {
-        ...fields,
-        status: claim.record.status,
-      });
-      await this.#deleteMessage();
-      return count(JobDisposition.duplicate);
-    }
-    if (claim.outcome === 'unchanged' && record.worker_id !== this.#options.workerId) {
-      logger.warn('taking over a running job (its worker stopped heartbeating)', {
-        ...fields,
-        previousWorkerId: record.worker_id,
-      });
-    }
+    this.#delivery.claimed(job.job_id);
     if (!this.#accepting()) {
-      await this.#handBack();
+      await this.#delivery.handBack(this.#fields);
       return count(JobDisposition.released);
     }
     await this.#runHandler(job, count);
+  }
+
+  /** Claims the job; `undefined` (logged) when the store fails or has no record of it. */
+  async #claim(job: JobMessage): Promise<JobClaimResult | undefined> {
+    const { jobs, logger, workerId, visibilityTimeoutSeconds } = this.#options;
+    try {
+      return await jobs.claim(job.job_id, {
+        workerId,
+        heartbeatTimeoutMs: visibilityTimeoutSeconds * 1000,
+      });
+    } catch (error) {
+      const message =
+        error instanceof JobNotFoundError
+          ? 'job has no record (dispatchers create it first); message left to return'
+          : 'could not claim the job; message left to come back';
+      logger.error(message, { ...this.#fields, error: errorMessage(error) });
+      return undefined;
+    }
+  }
+
+  /** A job received past its deadline: ended as it stands, cancelled if asked, else failed. */
+  async #endLate(job: JobMessage, count: (disposition: JobDisposition) => void): Promise<void> {
+    const record = await this.#attempt('read the job record', () =>
+      this.#options.jobs.get(job.job_id),
+    );
+    if (record === 'failed') return count(JobDisposition.errored);
+    if (record === undefined) {
+      this.#options.logger.error(
+        'job has no record (dispatchers create it first); message left to return',
+        this.#fields,
+      );
+      return count(JobDisposition.errored);
+    }
+    if (isTerminalJobStatus(record.status)) {
+      await this.#delivery.delete(this.#fields);
+      return count(JobDisposition.duplicate);
+    }
+    return this.#finish(
+      job,
+      record.cancel_requested
+        ? { status: JobStatus.cancelled, changes: { error: 'cancelled before it started' } }
+        : { status: JobStatus.failed, changes: { error: DEADLINE_EXCEEDED } },
+    );
   }
 
   async #runHandler(
@@ -172,11 +202,15 @@ export class JobExecution {
     const { queue, jobs, logger, workerId } = this.#options;
     const fields = this.#fields;
     const startedAt = performance.now();
-    const heartbeat = startVisibilityHeartbeat({
+    const heartbeat = startJobHeartbeat({
       extender: queue,
+      jobs,
+      jobId: job.job_id,
+      workerId,
       receiptHandle: this.#message.receiptHandle,
       visibilityTimeoutSeconds: this.#options.visibilityTimeoutSeconds,
       intervalMs: this.#options.heartbeatIntervalMs,
+      onOwnershipLost: () => this.abort(JobStopReason.ownershipLost),
       logger,
       fields,
     });
@@ -211,7 +245,8 @@ export class JobExecution {
       void handled.then(() =>
         logger.warn('abandoned job handler returned; outcome ignored', fields),
       );
-      await this.#handBack();
+      // The handler may still be running: the job stays ours until its heartbeat goes stale.
+      await this.#delivery.handBack(this.#fields, { release: false });
       return count(JobDisposition.released, durationSeconds);
     }
     if (result.kind === 'threw') {
@@ -219,13 +254,17 @@ export class JobExecution {
         ...fields,
         error: errorMessage(result.error),
       });
-      await this.#handBack();
+      await this.#delivery.handBack(this.#fields);
       return count(JobDisposition.errored, durationSeconds);
     }
     const decision = decideTerminalRecord(result.outcome, this.#stopReason());
+    if (decision === 'leave') {
+      logger.warn('job taken over by another worker; its outcome is left to it', fields);
+      return count(JobDisposition.superseded, durationSeconds);
+    }
     if (decision === 'hand-back') {
       logger.info('job stopped by shutdown; message handed back', fields);
-      await this.#handBack();
+      await this.#delivery.handBack(this.#fields);
       return count(JobDisposition.released, durationSeconds);
     }
     await this.#finish(job, decision, durationSeconds);
@@ -260,14 +299,14 @@ export class JobExecution {
         status: terminal.status,
         error: errorMessage(error),
       });
-      await this.#handBack();
+      await this.#delivery.handBack(this.#fields);
       return count(JobDisposition.errored);
     }
     const status = result.record.status;
     if (result.outcome === 'ignored') {
       logger.info('job had already ended; its recorded status stands', { ...this.#fields, status });
     }
-    await this.#deleteMessage();
+    await this.#delivery.delete(this.#fields);
     logger.info('job finished', { ...this.#fields, status, error: terminal.changes.error });
     count(isTerminalJobStatus(status) ? status : terminal.status);
   }
@@ -305,26 +344,6 @@ export class JobExecution {
     }
   }
 
-  async #deleteMessage(): Promise<void> {
-    const { queue, logger } = this.#options;
-    try {
-      await retry(() => queue.delete(this.#message.receiptHandle), FINISH_RETRY);
-    } catch (error) {
-      // The record is terminal, so a redelivery is deleted without running.
-      logProblem(logger, error, 'could not delete the job message', this.#fields);
-    }
-  }
-
-  /** Makes the message visible again at once, for this or another worker. */
-  async #handBack(): Promise<void> {
-    const { queue, logger } = this.#options;
-    try {
-      await queue.changeVisibility(this.#message.receiptHandle, 0);
-    } catch (error) {
-      logProblem(logger, error, 'could not hand the job message back', this.#fields);
-    }
-  }
-
   #stopReason(): JobStopReason | undefined {
     const reason: unknown = this.#controller.signal.reason;
     return reason instanceof JobStoppedError ? reason.stopReason : undefined;
@@ -333,19 +352,4 @@ export class JobExecution {
   #msUntilDeadline(job: JobMessage): number {
     return Date.parse(job.deadline) - this.#options.now().getTime();
   }
-}
-
-/**
- * Logs a failed queue call: a receipt handle that is no longer valid is expected (the message
- * came back or went elsewhere) and only a warning; anything else is an error.
- */
-function logProblem(
-  logger: WorkerLogger,
-  error: unknown,
-  message: string,
-  fields: Record<string, unknown>,
-): void {
-  const entry = { ...fields, error: errorMessage(error) };
-  if (error instanceof ReceiptHandleInvalidError) logger.warn(message, entry);
-  else logger.error(message, entry);
 }

@@ -14,22 +14,26 @@ export interface TerminalRecord {
 }
 
 /**
- * What to do once a handler returned: record a terminal status, or hand the message back.
- * A `completed` outcome is always recorded (the work is done, whatever stopped it). Otherwise
- * the reason the job was stopped wins over what the handler made of it: a cancel request ends
- * it `cancelled`, a passed deadline `failed` with {@link DEADLINE_EXCEEDED}, and a shutdown
- * hands it back unrecorded, so that another worker runs it again.
+ * What to do once a handler returned: record a terminal status, hand the message back, or
+ * leave everything to the worker that took the job over. A `completed` outcome is always
+ * recorded (the work is done, whatever stopped it). Otherwise the reason the job was stopped
+ * wins over what the handler made of it: a cancel request ends it `cancelled`, a passed
+ * deadline `failed` with {@link DEADLINE_EXCEEDED}, a shutdown hands it back unrecorded, so
+ * that another worker runs it again, and a lost ownership records and hands back nothing
+ * (`leave`): the new owner runs the job and its message.
  */
 export function decideTerminalRecord(
   outcome: JobOutcome,
   stopReason: JobStopReason | undefined,
-): TerminalRecord | 'hand-back' {
+): TerminalRecord | 'hand-back' | 'leave' {
   if (outcome.status === 'completed') {
     return { status: JobStatus.completed, changes: withResult({}, outcome.resultLocation) };
   }
   switch (stopReason) {
     case JobStopReason.workerShutdown:
       return 'hand-back';
+    case JobStopReason.ownershipLost:
+      return 'leave';
     case JobStopReason.cancelRequested:
       return {
         status: JobStatus.cancelled,

@@ -27,6 +27,8 @@ export const JobStopReason = {
   deadlineExceeded: 'deadline-exceeded',
   /** The worker is shutting down past its grace period; the job goes back to the queue. */
   workerShutdown: 'worker-shutdown',
+  /** Another worker took the job over (this one's heartbeat had lapsed); it finishes the job. */
+  ownershipLost: 'ownership-lost',
 } as const;
 /** One of {@link JobStopReason}. */
 export type JobStopReason = (typeof JobStopReason)[keyof typeof JobStopReason];

@@ -14,6 +14,10 @@ export const JobDisposition = {
   released: 'released',
   /** Already terminal when received (a redelivery): deleted without running. */
   duplicate: 'duplicate',
+  /** Running under a live worker when received (a duplicate delivery): left alone. */
+  held: 'held',
+  /** Taken over by another worker while this one ran it: left to the new owner. */
+  superseded: 'superseded',
 } as const;
 /** One of {@link JobDisposition}. */
 export type JobDisposition = (typeof JobDisposition)[keyof typeof JobDisposition];

@@ -13,8 +13,14 @@ export type JobWorkerQueue = Pick<
   'name' | 'receive' | 'changeVisibility' | 'delete' | 'depth'
 >;
 
-/** The slice of the job store a worker uses. */
-export type JobWorkerStore = Pick<JobStore, 'get' | 'transition' | 'updateStep'>;
+/**
+ * The slice of the job store a worker uses: claim, heartbeat and give up jobs, record their
+ * steps and outcome, and read them (the start probe, the cancel watcher).
+ */
+export type JobWorkerStore = Pick<
+  JobStore,
+  'get' | 'claim' | 'heartbeat' | 'release' | 'transition' | 'updateStep'
+>;
 
 /** Options of `JobWorker`. */
 export interface JobWorkerOptions {
@@ -118,6 +124,7 @@ export function compileJobWorkerOptions(options: JobWorkerOptions): CompiledJobW
     handler: typeof options.handler === 'function',
     'queue.receive': typeof options.queue?.receive === 'function',
     'jobs.transition': typeof options.jobs?.transition === 'function',
+    'jobs.claim': typeof options.jobs?.claim === 'function',
     'logger.error': typeof options.logger?.error === 'function',
   };
   for (const [name, isFunction] of Object.entries(callable)) {
