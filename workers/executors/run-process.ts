@@ -1,5 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import {
+  sharedSpawner,
+  type OffThreadSpawner,
+  type ThreadChild,
+} from '../../adapters/child-process/off-thread-spawner.js';
 import { errorMessage } from '../../core/errors.js';
 import { StepProcessStartError } from './executor-errors.js';
 
@@ -28,6 +32,8 @@ export interface ProcessWatch {
   readonly onOutput: (chunk: string) => void;
   /** Milliseconds between SIGTERM and SIGKILL; default {@link DEFAULT_KILL_GRACE_MS}. */
   readonly killGraceMs?: number;
+  /** Starts the process; default the process's {@link sharedSpawner}, off the event loop. */
+  readonly spawner?: OffThreadSpawner;
 }
 
 /** How a process run ended. */
@@ -67,7 +73,7 @@ export async function runProcess(
     };
   }
   await assertDirectory(spec);
-  const child = spawnDetached(spec);
+  const child = (watch.spawner ?? sharedSpawner()).spawn({ ...spec, detached: true });
   const ending = await superviseGroup(child, spec, watch);
   return {
     ending,
@@ -87,18 +93,9 @@ async function assertDirectory(spec: ProcessSpec): Promise<void> {
   }
 }
 
-function spawnDetached(spec: ProcessSpec): ChildProcess {
-  return spawn(spec.file, [...spec.args], {
-    cwd: spec.cwd,
-    env: { ...spec.env },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
 /** Watches a spawned group until its leader has exited and the group and its pipes are gone. */
 function superviseGroup(
-  child: ChildProcess,
+  child: ThreadChild,
   spec: ProcessSpec,
   watch: ProcessWatch,
 ): Promise<ProcessEnding> {
@@ -117,14 +114,17 @@ function superviseGroup(
         // A sink that throws loses its chunk; the step keeps running and is still supervised.
       }
     };
-    for (const stream of [child.stdout, child.stderr]) {
-      stream?.setEncoding('utf8');
-      stream?.on('data', forward);
-    }
+    child.on('output', (_stream, chunk) => forward(chunk));
+    // The pid arrives from the spawn thread; a stop asked for before then waits for it.
+    const started = new Promise<number | undefined>((resolveStart) => {
+      child.once('spawn', resolveStart);
+      child.once('error', () => resolveStart(undefined));
+    });
 
     const stopGroup = (): Promise<void> => {
-      stopping ??=
-        child.pid === undefined ? Promise.resolve() : stopProcessGroup(child.pid, graceMs);
+      stopping ??= started.then((pid) =>
+        pid === undefined ? undefined : stopProcessGroup(pid, graceMs),
+      );
       return stopping;
     };
     const requestStop = (ending: ProcessEnding): void => {
@@ -145,9 +145,8 @@ function superviseGroup(
       watch.signal.removeEventListener('abort', onAbort);
     };
 
-    child.on('error', (error) => {
-      // Only a failed spawn matters here: signals go through process.kill, not child.kill.
-      if (child.pid !== undefined || settled) return;
+    child.once('error', (error) => {
+      if (settled) return;
       settled = true;
       cleanUp();
       reject(new StepProcessStartError(spec.file, spec.cwd, errorMessage(error), { cause: error }));
@@ -174,13 +173,10 @@ function superviseGroup(
 }
 
 /** Waits briefly for stdout/stderr to close; destroys them if a process outside the group holds them. */
-async function waitForPipes(child: ChildProcess, closed: () => boolean): Promise<void> {
+async function waitForPipes(child: ThreadChild, closed: () => boolean): Promise<void> {
   const giveUpAt = performance.now() + PIPE_DRAIN_MS;
   while (!closed() && performance.now() < giveUpAt) await delay(10);
-  if (!closed()) {
-    child.stdout?.destroy();
-    child.stderr?.destroy();
-  }
+  if (!closed()) child.destroyPipes();
 }
 
 function delay(ms: number): Promise<void> {

@@ -53,7 +53,8 @@ export function createDiscoveryJobHandler(options: DiscoveryJobHandlerOptions): 
       );
       return { status: 'failed', error: reason, resultLocation: options.results.locationOf(key) };
     } finally {
-      await checkout.release();
+      // The worktree goes back to the cache once the outcome is recorded.
+      context.afterOutcome(() => checkout.release());
     }
   };
 }

@@ -90,7 +90,8 @@ export function createTaskJobHandler(options: TaskJobHandlerOptions): JobHandler
       return { status: 'failed', error: failure, resultLocation };
     } finally {
       await preparations.discard();
-      await checkout.release();
+      // The worktree goes back to the cache once the outcome is recorded.
+      context.afterOutcome(() => checkout.release());
     }
   };
 }

@@ -1,4 +1,8 @@
-import { execFile } from 'node:child_process';
+import {
+  sharedSpawner,
+  type OffThreadSpawner,
+} from '../../adapters/child-process/off-thread-spawner.js';
+import { assertNever } from '../../core/assert-never.js';
 import { GitCommandError } from './repository-cache-errors.js';
 
 /** How the cache runs git: which binary, extra environment and configuration, and for how long. */
@@ -17,6 +21,8 @@ export interface GitRunnerOptions {
   readonly config?: Readonly<Record<string, string>>;
   /** Longest a single git command may run before it is killed. */
   readonly timeoutMs: number;
+  /** Starts git; default the process's {@link sharedSpawner}, off the event loop. */
+  readonly spawner?: OffThreadSpawner;
 }
 
 /** Per-command settings. */
@@ -51,9 +57,18 @@ const BASE_CONFIG: Readonly<Record<string, string>> = {
   'core.hooksPath': '/dev/null',
 };
 const MAX_STDERR_CHARS = 4000;
+/** Output beyond this many characters on a stream is an error (a runaway command). */
+const MAX_OUTPUT_CHARS = 256 * 1024 * 1024;
+
+/** How a git command that did not succeed ended. */
+type GitFailure =
+  | { readonly kind: 'aborted' }
+  | { readonly kind: 'not-started'; readonly code: string | undefined; readonly message: string }
+  | { readonly kind: 'killed'; readonly signal: string }
+  | { readonly kind: 'exited'; readonly exitCode: number };
 
 /**
- * Runs git with `execFile` (no shell) in an environment that never prompts and ignores the
+ * Runs git (no shell) in an environment that never prompts and ignores the
  * machine's global and system configuration, so a cache behaves the same on every worker.
  * Failures become {@link GitCommandError}s carrying git's stderr with credentials redacted.
  */
@@ -61,9 +76,11 @@ export class GitRunner {
   readonly #binary: string;
   readonly #env: NodeJS.ProcessEnv;
   readonly #timeoutMs: number;
+  readonly #spawner: OffThreadSpawner;
 
   constructor(options: GitRunnerOptions) {
     this.#binary = options.binary ?? 'git';
+    this.#spawner = options.spawner ?? sharedSpawner();
     this.#timeoutMs = options.timeoutMs;
     this.#env = gitEnvironment(process.env, options.env ?? {}, options.config ?? {});
   }
@@ -77,27 +94,60 @@ export class GitRunner {
 
   /** Runs git and reports failure as a value, for commands whose non-zero exit is an answer. */
   tryRun(args: readonly string[], options: GitRunOptions = {}): Promise<GitOutcome> {
+    const fail = (failure: GitFailure, stderr = ''): GitOutcome => ({
+      ok: false,
+      error: toGitCommandError(args, failure, stderr),
+    });
+    const { signal } = options;
+    if (signal?.aborted) return Promise.resolve(fail({ kind: 'aborted' }));
     return new Promise((resolve) => {
-      const child = execFile(
-        this.#binary,
+      const child = this.#spawner.spawn({
+        file: this.#binary,
         args,
-        {
-          cwd: options.cwd,
-          env: this.#env,
-          timeout: options.timeoutMs ?? this.#timeoutMs,
-          maxBuffer: 256 * 1024 * 1024,
-          signal: options.signal,
-          encoding: 'utf8',
-        },
-        (error, stdout, stderr) => {
-          if (!error) {
-            resolve({ ok: true, stdout: stdout.replace(/\n$/, '') });
-            return;
-          }
-          resolve({ ok: false, error: toGitCommandError(args, error, stderr) });
-        },
+        cwd: options.cwd,
+        env: this.#env,
+      });
+      const output = { stdout: '', stderr: '' };
+      let stoppedBy: 'timeout' | 'aborted' | 'overflow' | undefined;
+      let ending: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      const stop = (why: NonNullable<typeof stoppedBy>): void => {
+        stoppedBy ??= why;
+        child.kill('SIGTERM');
+      };
+      const onAbort = (): void => stop('aborted');
+      const timer = setTimeout(() => stop('timeout'), options.timeoutMs ?? this.#timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (outcome: GitOutcome): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      child.on('output', (stream, chunk) => {
+        output[stream] += chunk;
+        if (output[stream].length > MAX_OUTPUT_CHARS) stop('overflow');
+      });
+      child.once('error', (error) =>
+        settle(fail({ kind: 'not-started', code: error.code, message: error.message })),
       );
-      child.stdin?.end();
+      child.once('exit', (code, exitSignal) => {
+        ending = { code, signal: exitSignal };
+      });
+      child.once('close', () => {
+        if (stoppedBy === 'aborted') return settle(fail({ kind: 'aborted' }, output.stderr));
+        if (stoppedBy !== undefined) {
+          const signalName = stoppedBy === 'timeout' ? 'timeout' : 'output too large';
+          return settle(fail({ kind: 'killed', signal: signalName }, output.stderr));
+        }
+        if (ending?.code === 0) {
+          return settle({ ok: true, stdout: output.stdout.replace(/\n$/, '') });
+        }
+        if (ending?.code === null || ending?.code === undefined) {
+          return settle(
+            fail({ kind: 'killed', signal: ending?.signal ?? 'unknown' }, output.stderr),
+          );
+        }
+        settle(fail({ kind: 'exited', exitCode: ending.code }, output.stderr));
+      });
     });
   }
 }
@@ -134,28 +184,34 @@ function gitEnvironment(
 
 function toGitCommandError(
   args: readonly string[],
-  error: Error & { code?: unknown; killed?: boolean; signal?: NodeJS.Signals | null },
+  failure: GitFailure,
   stderr: string,
 ): GitCommandError {
   const shownArgs = args.map(redactCredentials);
   const shownStderr = redactCredentials(stderr.trim()).slice(-MAX_STDERR_CHARS);
-  const cause = { name: error.name, code: error.code, signal: error.signal };
-  if (error.name === 'AbortError') {
-    return new GitCommandError(shownArgs, undefined, shownStderr, { cause, reason: 'was aborted' });
+  switch (failure.kind) {
+    case 'aborted':
+      return new GitCommandError(shownArgs, undefined, shownStderr, {
+        cause: failure,
+        reason: 'was aborted',
+      });
+    case 'not-started':
+      return new GitCommandError(shownArgs, undefined, shownStderr, {
+        cause: failure,
+        reason:
+          failure.code === 'ENOENT'
+            ? 'could not start: git is not installed or not on PATH'
+            : `could not start: ${failure.message}`,
+      });
+    case 'killed':
+      return new GitCommandError(shownArgs, undefined, shownStderr, {
+        cause: failure,
+        retryable: true,
+        reason: `was killed (${failure.signal})`,
+      });
+    case 'exited':
+      return new GitCommandError(shownArgs, failure.exitCode, shownStderr, { cause: failure });
+    default:
+      return assertNever(failure, 'git failure');
   }
-  if (error.code === 'ENOENT') {
-    return new GitCommandError(shownArgs, undefined, shownStderr, {
-      cause,
-      reason: 'could not start: git is not installed or not on PATH',
-    });
-  }
-  if (error.killed === true || error.signal) {
-    return new GitCommandError(shownArgs, undefined, shownStderr, {
-      cause,
-      retryable: true,
-      reason: `was killed (${error.signal ?? 'timeout'})`,
-    });
-  }
-  const exitCode = typeof error.code === 'number' ? error.code : undefined;
-  return new GitCommandError(shownArgs, exitCode, shownStderr, { cause });
 }

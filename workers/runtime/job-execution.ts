@@ -226,11 +226,15 @@ export class JobExecution {
       () => this.abort(JobStopReason.deadlineExceeded),
       Math.min(MAX_TIMER_MS, this.#msUntilDeadline(job)),
     );
+    const cleanups: (() => Promise<void>)[] = [];
     const context: JobContext = {
       workerId,
       signal: this.#controller.signal,
       recordStep: async (stepName, progress) => {
         await jobs.updateStep(job.job_id, stepName, progress);
+      },
+      afterOutcome: (cleanup) => {
+        cleanups.push(cleanup);
       },
     };
     logger.info('job started', fields);
@@ -239,7 +243,26 @@ export class JobExecution {
     clearTimeout(deadline);
     await Promise.all([heartbeat.stop(), watcher.stop()]);
     const durationSeconds = (performance.now() - startedAt) / 1000;
+    try {
+      await this.#conclude(job, result, handled, durationSeconds, count);
+    } finally {
+      const cleanUp = (): Promise<void> => this.#runCleanups(cleanups);
+      // An abandoned handler may still use what its clean-ups release: they wait for it.
+      if (result.kind === 'abandoned') void handled.then(cleanUp);
+      else await cleanUp();
+    }
+  }
 
+  /** Records (or hands back) what the handler's result says. */
+  async #conclude(
+    job: JobMessage,
+    result: HandlerResult,
+    handled: Promise<HandlerResult>,
+    durationSeconds: number,
+    count: (disposition: JobDisposition, durationSeconds?: number) => void,
+  ): Promise<void> {
+    const { logger } = this.#options;
+    const fields = this.#fields;
     if (result.kind === 'abandoned') {
       logger.error('job handler did not return after being aborted; message handed back', fields);
       void handled.then(() =>
@@ -268,6 +291,20 @@ export class JobExecution {
       return count(JobDisposition.released, durationSeconds);
     }
     await this.#finish(job, decision, durationSeconds);
+  }
+
+  /** Runs a job's clean-ups in the order they were registered; each failure is logged. */
+  async #runCleanups(cleanups: readonly (() => Promise<void>)[]): Promise<void> {
+    for (const cleanup of cleanups) {
+      try {
+        await cleanup();
+      } catch (error) {
+        this.#options.logger.warn('job clean-up failed', {
+          ...this.#fields,
+          error: errorMessage(error),
+        });
+      }
+    }
   }
 
   async #invokeHandler(job: JobMessage, context: JobContext): Promise<HandlerResult> {

@@ -19,6 +19,13 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** Records one step's progress in the job store (the worker adds nothing to it). */
   recordStep(stepName: string, progress: StepProgress): Promise<void>;
+  /**
+   * Runs `cleanup` once the job's outcome is recorded (or its message handed back), before the
+   * worker takes another message: work the outcome need not wait for, such as returning the
+   * job's worktree to the cache, so dispatchers learn of the end sooner. A failing clean-up is
+   * logged. Clean-ups registered by a handler that never returned run when it does.
+   */
+  afterOutcome(cleanup: () => Promise<void>): void;
 }
 
 /**
