@@ -32,7 +32,7 @@ export interface EmbeddedPipelineOptions {
   readonly workerLogger?: WorkerLogger;
   readonly engine?: Pick<
     EmbeddedWorkflowEngineOptions,
-    'runDeadlineMs' | 'jobTimeouts' | 'pollInterval' | 'stopWaitMs'
+    'runDeadlineMs' | 'jobTimeouts' | 'pollInterval' | 'stopWaitMs' | 'retainEndedRuns'
   >;
   readonly engineLogger?: DispatcherLogger;
   readonly onEvent?: (event: EngineEvent) => void;

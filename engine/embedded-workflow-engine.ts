@@ -34,6 +34,12 @@ export interface EmbeddedWorkflowEngineOptions {
   readonly pollInterval?: PollInterval;
   /** How long a stopped run waits for its jobs to record their end; default 30 s. */
   readonly stopWaitMs?: number;
+  /**
+   * Ended runs whose outcome stays readable (and whose resubmission is recognised), the
+   * oldest forgotten first, so a long-serving process does not grow without end; default
+   * {@link RETAINED_ENDED_RUNS}. Runs still going are always kept.
+   */
+  readonly retainEndedRuns?: number;
   /** Whether release jobs are dispatched (only when a release pool serves the plane); default false. */
   readonly releases?: boolean;
   readonly logger?: DispatcherLogger;
@@ -41,6 +47,9 @@ export interface EmbeddedWorkflowEngineOptions {
   readonly onEvent?: (event: EngineEvent) => void;
   readonly now?: () => Date;
 }
+
+/** Ended runs an engine remembers when nothing says otherwise. */
+export const RETAINED_ENDED_RUNS = 1000;
 
 /** The engine refused a request (a closed engine, an unknown run). */
 export class EmbeddedEngineError extends ForgeError {}
@@ -62,6 +71,8 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
     readonly jobTimeouts: JobTimeouts;
   };
   readonly #runs = new Map<string, ActiveRun>();
+  /** Ended runs in the order they ended, for forgetting the oldest. */
+  readonly #ended: string[] = [];
   #closing: Promise<void> | undefined;
 
   constructor(options: EmbeddedWorkflowEngineOptions) {
@@ -71,6 +82,7 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
       jobTimeouts: { ...DEFAULT_JOB_TIMEOUTS, ...options.jobTimeouts },
       pollInterval: options.pollInterval ?? EMBEDDED_POLL_INTERVAL,
       stopWaitMs: options.stopWaitMs ?? 30_000,
+      retainEndedRuns: options.retainEndedRuns ?? RETAINED_ENDED_RUNS,
       releases: options.releases ?? false,
       logger: options.logger ?? silentDispatcherLogger,
       onEvent: options.onEvent ?? (() => undefined),
@@ -94,7 +106,9 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
     });
     const stop = new AbortController();
     const name = `embedded-${run.runId}`;
-    this.#runs.set(run.runId, { name, stop, outcome: execution.execute(stop.signal) });
+    const outcome = execution.execute(stop.signal);
+    this.#runs.set(run.runId, { name, stop, outcome });
+    void outcome.finally(() => this.#forgetOldest(run.runId)).catch(() => undefined);
     return Promise.resolve({ name });
   }
 
@@ -111,6 +125,14 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
       return Promise.reject(new EmbeddedEngineError(`no run ${runId} was submitted here`));
     }
     return run.outcome;
+  }
+
+  #forgetOldest(endedRunId: string): void {
+    this.#ended.push(endedRunId);
+    while (this.#ended.length > this.#options.retainEndedRuns) {
+      const forgotten = this.#ended.shift();
+      if (forgotten !== undefined) this.#runs.delete(forgotten);
+    }
   }
 
   /** Refuses new runs, cancels the ones going and waits for them to end; idempotent. */

@@ -2,11 +2,11 @@ import type { JobRecord } from '../core/contracts/jobs.js';
 import type { PlannedGroup, PlannedTask, RunPlan } from '../core/plan/run-plan.js';
 import {
   ExecutionStatus,
-  JobStatus,
   type TerminalExecutionStatus,
   type TerminalRunStatus,
 } from '../core/statuses.js';
 import { assertNever } from '../core/assert-never.js';
+import { executionStatusOfJob as jobExecutionStatus } from '../core/run-progress/apply-job-record.js';
 
 /** How one task of the plan ended; `record` is absent for a task that was never submitted. */
 export interface TaskOutcome {
@@ -67,23 +67,24 @@ export type EngineEvent =
   | { readonly type: 'run-ended'; readonly runId: string; readonly outcome: RunOutcome };
 
 /**
- * The execution status of a job's terminal record: a cancelled job that never started was
- * skipped, one that was running was cancelled.
+ * The final execution status of a dispatched job's record, by the reconciler's own mapping
+ * ({@link jobExecutionStatus}); a job still pending or running when its run ended was
+ * abandoned with it: skipped if it never started, cancelled if it had.
  */
 export function executionStatusOfJob(record: JobRecord): TerminalExecutionStatus {
-  switch (record.status) {
-    case JobStatus.completed:
-      return ExecutionStatus.success;
-    case JobStatus.failed:
-      return ExecutionStatus.failed;
-    case JobStatus.cancelled:
-      return record.started_at === undefined ? ExecutionStatus.skipped : ExecutionStatus.cancelled;
-    case JobStatus.pending:
-    case JobStatus.running:
-      // A job that never reached a terminal status was abandoned with the run.
-      return record.started_at === undefined ? ExecutionStatus.skipped : ExecutionStatus.cancelled;
+  const status = jobExecutionStatus(record);
+  switch (status) {
+    case ExecutionStatus.pending:
+      return ExecutionStatus.skipped;
+    case ExecutionStatus.running:
+      return ExecutionStatus.cancelled;
+    case ExecutionStatus.success:
+    case ExecutionStatus.failed:
+    case ExecutionStatus.cancelled:
+    case ExecutionStatus.skipped:
+      return status;
     default:
-      return assertNever(record.status, 'job status');
+      return assertNever(status, 'execution status');
   }
 }
 

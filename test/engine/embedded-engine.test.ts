@@ -44,12 +44,15 @@ async function temporaryFolder(prefix: string): Promise<string> {
   return folder;
 }
 
-async function startPipeline(events: EngineEvent[] = []): Promise<EmbeddedPipeline> {
+async function startPipeline(
+  events: EngineEvent[] = [],
+  retainEndedRuns?: number,
+): Promise<EmbeddedPipeline> {
   const pipeline = await EmbeddedPipeline.start({
     dataDirectory: await temporaryFolder('forge-engine-'),
     taskConcurrency: 4,
     onEvent: (event) => events.push(event),
-    engine: { stopWaitMs: 10_000 },
+    engine: { stopWaitMs: 10_000, ...(retainEndedRuns === undefined ? {} : { retainEndedRuns }) },
   });
   cleanups.push(() => pipeline.close());
   return pipeline;
@@ -267,5 +270,26 @@ describe('EmbeddedWorkflowEngine', () => {
       `${runId}/task/test/a`,
       `${runId}/task/test/b`,
     ]);
+  });
+
+  it('forgets the oldest ended runs beyond the number it retains', async () => {
+    // Arrange
+    const { repository, commit } = await repositoryWith({
+      a: ['test: {unit: {action: "shell", run: "true"}}'],
+      b: ['test: {unit: {action: "shell", run: "true"}}'],
+    });
+    const pipeline = await startPipeline([], 1);
+
+    // Act
+    const older = await run(pipeline, repository, commit);
+    await older.outcome;
+    const newer = await run(pipeline, repository, commit);
+    await newer.outcome;
+
+    // Assert
+    await expect(pipeline.engine.outcome(older.runId)).rejects.toThrow(/no run .+ was submitted/);
+    await expect(pipeline.engine.outcome(newer.runId)).resolves.toMatchObject({
+      status: 'success',
+    });
   });
 });
