@@ -85,6 +85,14 @@ export const WorkflowEnvironmentSchema = z.object({
   FORGE_KUBECONFIG: z.string().min(1).optional(),
   /** The kubeconfig context to use instead of its current one. */
   FORGE_KUBE_CONTEXT: z.string().min(1).optional(),
+  /** An EKS cluster to log in to with the AWS credentials (the API on Lambda), not a kubeconfig. */
+  FORGE_KUBE_CLUSTER_NAME: z
+    .string()
+    .max(100)
+    .regex(/^[0-9A-Za-z][A-Za-z0-9_-]*$/, 'must be an EKS cluster name')
+    .optional(),
+  /** With `FORGE_KUBE_CLUSTER_NAME`: the API server to call instead of the one EKS reports. */
+  FORGE_KUBE_API_URL: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
 });
 
 /** How to reach the Kubernetes API. */
@@ -93,6 +101,8 @@ export interface KubernetesConnection {
   readonly kubeconfig?: string | undefined;
   /** A context of the kubeconfig to use instead of its current one. */
   readonly context?: string | undefined;
+  /** An EKS cluster logged in to with the AWS credentials; `apiUrl` overrides its endpoint. */
+  readonly eksCluster?: { readonly name: string; readonly apiUrl?: string | undefined } | undefined;
 }
 
 /** The workflow engine's configuration; `argo` is set when a workflow can be rendered. */
@@ -106,7 +116,8 @@ export interface WorkflowConfig {
 
 /**
  * Reads the workflow engine's variables once. Throws a `ConfigurationError` naming the variable
- * for a bad value, and for `FORGE_ENGINE=argo` without `FORGE_DISPATCHER_IMAGE`.
+ * for a bad value, for `FORGE_ENGINE=argo` without `FORGE_DISPATCHER_IMAGE`, and for Kubernetes
+ * logins that cannot be combined (an EKS cluster and a kubeconfig file).
  */
 export function loadWorkflowConfig(env: NodeJS.ProcessEnv = process.env): WorkflowConfig {
   const parsed = parseEnvironment(WorkflowEnvironmentSchema, env);
@@ -115,6 +126,16 @@ export function loadWorkflowConfig(env: NodeJS.ProcessEnv = process.env): Workfl
       'FORGE_KUBE_CONTEXT',
       'needs FORGE_KUBECONFIG (a kubeconfig file)',
     );
+  }
+  const cluster = parsed.FORGE_KUBE_CLUSTER_NAME;
+  if (cluster !== undefined && parsed.FORGE_KUBECONFIG !== undefined) {
+    throw new ConfigurationError(
+      'FORGE_KUBE_CLUSTER_NAME',
+      'set it or FORGE_KUBECONFIG, not both (an EKS login or a kubeconfig file)',
+    );
+  }
+  if (parsed.FORGE_KUBE_API_URL !== undefined && cluster === undefined) {
+    throw new ConfigurationError('FORGE_KUBE_API_URL', 'needs FORGE_KUBE_CLUSTER_NAME');
   }
   const image = parsed.FORGE_DISPATCHER_IMAGE;
   if (image === undefined && parsed.FORGE_ENGINE === 'argo') {
@@ -137,7 +158,14 @@ export function loadWorkflowConfig(env: NodeJS.ProcessEnv = process.env): Workfl
               nodeSelector: parsed.FORGE_DISPATCHER_NODE_SELECTOR,
               tolerations: parsed.FORGE_DISPATCHER_TOLERATIONS,
             },
-            kubernetes: { kubeconfig: parsed.FORGE_KUBECONFIG, context: parsed.FORGE_KUBE_CONTEXT },
+            kubernetes: {
+              kubeconfig: parsed.FORGE_KUBECONFIG,
+              context: parsed.FORGE_KUBE_CONTEXT,
+              eksCluster:
+                cluster === undefined
+                  ? undefined
+                  : { name: cluster, apiUrl: parsed.FORGE_KUBE_API_URL },
+            },
           },
   };
 }

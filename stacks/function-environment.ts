@@ -16,9 +16,10 @@ export const GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS = 60;
  * - the API: the job plane (`config/job-plane-environment.ts`), the database secret, the status
  *   event queue, the token issuers and audiences (`config/auth-environment.ts`; internal routes
  *   only for service accounts of the namespace), the Argo engine
- *   (`config/workflow-environment.ts`), and the cluster's API endpoint and name
- *   (`FORGE_KUBE_API_URL`, `FORGE_KUBE_CLUSTER_NAME`), which reaching EKS without a kubeconfig
- *   needs (docs/deploy.md);
+ *   (`config/workflow-environment.ts`) with the cluster's name (`FORGE_KUBE_CLUSTER_NAME`), which
+ *   selects the EKS login (endpoint and CA from `DescribeCluster`, an EKS token per request)
+ *   since a function has no kubeconfig, and `FORGE_KUBE_API_URL` when the stage overrides the
+ *   endpoint (docs/deploy.md);
  * - the reconciler: the database secret, the results bucket, the status event queue and the Argo
  *   UI link settings;
  * - the GitHub fan-out: the secret holding its GitHub token, and its rate-limit wait.
@@ -70,8 +71,8 @@ export function functionEnvironment(
       FORGE_SERVICE_OIDC_SUBJECTS: `system:serviceaccount:${config.cluster.namespace}:*`,
       FORGE_ENGINE: 'argo',
       FORGE_DISPATCHER_IMAGE: config.dispatcherImage,
-      FORGE_KUBE_API_URL: config.cluster.apiUrl,
       FORGE_KUBE_CLUSTER_NAME: config.cluster.name,
+      ...(config.cluster.apiUrl === undefined ? {} : { FORGE_KUBE_API_URL: config.cluster.apiUrl }),
     },
     reconcile: {
       ...database,

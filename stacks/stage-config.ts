@@ -23,8 +23,11 @@ export const PRODUCTION_STAGES: readonly string[] = ['prod', 'production'];
 export const StageEnvironmentSchema = z.object({
   /** The EKS cluster that runs Argo, the dispatchers and the worker pools. */
   FORGE_EKS_CLUSTER_NAME: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]*$/),
-  /** Its API server endpoint, as `aws eks describe-cluster` prints it. */
-  FORGE_KUBE_API_URL: z.url({ protocol: /^https$/ }),
+  /**
+   * An API server URL for the API function to call instead of the endpoint `DescribeCluster`
+   * reports (a private DNS name, a proxy); unset, the reported one.
+   */
+  FORGE_KUBE_API_URL: z.url({ protocol: /^https$/ }).optional(),
   /** Its OIDC issuer (`https://oidc.eks.<region>.amazonaws.com/id/<id>`). */
   FORGE_SERVICE_OIDC_ISSUER: z.url({ protocol: /^https$/ }),
   /** The IAM OIDC provider of that issuer; derived from the issuer and the account when unset. */
@@ -67,7 +70,8 @@ export interface StageConfig {
   readonly retainData: boolean;
   readonly cluster: {
     readonly name: string;
-    readonly apiUrl: string;
+    /** `undefined`: the API function uses the endpoint `DescribeCluster` reports. */
+    readonly apiUrl: string | undefined;
     /** The issuer URL without `https://`, as IAM condition keys name it. */
     readonly oidcIssuerHost: string;
     readonly oidcIssuerUrl: string;

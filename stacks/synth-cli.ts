@@ -20,7 +20,6 @@ const PLACEHOLDER_ACCOUNT = '123456789012';
 /** Example stage configuration, used for the variables the environment leaves unset. */
 const EXAMPLE_STAGE_ENVIRONMENT = {
   FORGE_EKS_CLUSTER_NAME: 'forge-example',
-  FORGE_KUBE_API_URL: 'https://EXAMPLE0123456789.gr7.us-east-1.eks.amazonaws.com',
   FORGE_SERVICE_OIDC_ISSUER: 'https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789',
   FORGE_DISPATCHER_IMAGE: `${PLACEHOLDER_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/forge-pipeline:dispatcher`,
 } as const;

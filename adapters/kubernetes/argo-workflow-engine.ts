@@ -17,6 +17,7 @@ import {
 } from '../../core/workflow/workflow-errors.js';
 import { WorkflowLabel, workflowName } from '../../core/workflow/workflow-names.js';
 import type { WorkflowSettings } from '../../core/workflow/workflow-settings.js';
+import { EksClusterLogin } from './eks-cluster-login.js';
 import { loadKubeConfig, type KubeConfigSource } from './kube-config.js';
 import { kubernetesStatus, workflowEngineError } from './kubernetes-errors.js';
 
@@ -62,15 +63,38 @@ export class ArgoWorkflowEngine implements WorkflowEngine {
   }
 
   /**
-   * An engine talking to the cluster of a kubeconfig file, or of the pod's service account
-   * (reads the configuration files; makes no request).
+   * An engine talking to the cluster of a kubeconfig file, of the pod's service account, or,
+   * when the source names one, of an EKS cluster logged in to with the process's AWS
+   * credentials (see {@link ArgoWorkflowEngine.fromEksCluster}). Reads the configuration files;
+   * makes no request.
    */
   static fromKubeConfig(
     source: KubeConfigSource | KubeConfig,
     settings: WorkflowSettings,
   ): ArgoWorkflowEngine {
+    if (!('makeApiClient' in source) && source.eksCluster !== undefined) {
+      const { name, apiUrl } = source.eksCluster;
+      return ArgoWorkflowEngine.fromEksCluster(EksClusterLogin.forCluster(name, apiUrl), settings);
+    }
     const config = 'makeApiClient' in source ? source : loadKubeConfig(source);
     return new ArgoWorkflowEngine({ api: config.makeApiClient(CustomObjectsApi), settings });
+  }
+
+  /**
+   * An engine talking to an EKS cluster without a kubeconfig (the API on Lambda): the first
+   * request describes the cluster, and every request carries a fresh enough EKS token. Makes no
+   * request itself.
+   */
+  static fromEksCluster(login: EksClusterLogin, settings: WorkflowSettings): ArgoWorkflowEngine {
+    const api: WorkflowObjectsApi = {
+      createNamespacedCustomObject: async (...args): Promise<unknown> =>
+        (await login.customObjectsApi()).createNamespacedCustomObject(...args),
+      getNamespacedCustomObject: async (...args): Promise<unknown> =>
+        (await login.customObjectsApi()).getNamespacedCustomObject(...args),
+      patchNamespacedCustomObject: async (...args): Promise<unknown> =>
+        (await login.customObjectsApi()).patchNamespacedCustomObject(...args),
+    };
+    return new ArgoWorkflowEngine({ api, settings });
   }
 
   async submit(run: WorkflowRun): Promise<SubmittedWorkflow> {

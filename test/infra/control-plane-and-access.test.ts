@@ -52,6 +52,7 @@ beforeAll(async () => {
       FORGE_EKS_OIDC_PROVIDER_ARN:
         'arn:aws:iam::123456789012:oidc-provider/issuer.example.com/id/1',
       FORGE_EKS_ACCESS_ENTRY: 'false',
+      FORGE_KUBE_API_URL: TEST_CLUSTER.apiUrl,
     }),
   );
   values = new TemplateValues(stage.all);
@@ -250,10 +251,14 @@ describe('functions', () => {
     });
     expect(apiWorkflow).toMatchObject({ engine: 'argo', argoUiUrl: 'https://argo.example.com' });
     expect(loadGitHubConfig(api).statusQueueUrl).toMatch(/test-pipeline-status-events\.fifo$/);
-    expect(api).toMatchObject({
-      FORGE_KUBE_API_URL: TEST_CLUSTER.apiUrl,
-      FORGE_KUBE_CLUSTER_NAME: TEST_CLUSTER.name,
+    expect(api.FORGE_KUBE_CLUSTER_NAME).toBe(TEST_CLUSTER.name);
+    expect(api).not.toHaveProperty('FORGE_KUBE_API_URL');
+    expect(apiWorkflow.argo?.kubernetes).toEqual({
+      kubeconfig: undefined,
+      context: undefined,
+      eksCluster: { name: TEST_CLUSTER.name, apiUrl: undefined },
     });
+    expect(reconcile).not.toHaveProperty('FORGE_KUBE_CLUSTER_NAME');
     expect(reconcileConfig).toMatchObject({
       postgres: { kind: 'secret' },
       statusQueueUrl: expect.stringMatching(/test-pipeline-status-events\.fifo$/),
@@ -285,6 +290,28 @@ describe('functions', () => {
     expect(
       stage.controlPlane.findResources('AWS::Lambda::Function', { Properties: { VpcConfig: {} } }),
     ).toEqual({});
+  });
+
+  it("give the API function the stage's API server URL only when the stage names one", () => {
+    // Arrange
+    const { controlPlane } = networked.stacks;
+
+    // Act
+    const variables = (
+      networked.controlPlane.findResources('AWS::Lambda::Function')[
+        logicalId(controlPlane, controlPlane.apiFunction)
+      ]?.Properties as { Environment: { Variables: Record<string, unknown> } }
+    ).Environment.Variables;
+
+    // Assert
+    expect(variables).toMatchObject({
+      FORGE_KUBE_CLUSTER_NAME: TEST_CLUSTER.name,
+      FORGE_KUBE_API_URL: TEST_CLUSTER.apiUrl,
+    });
+    expect(loadWorkflowConfig(variables as NodeJS.ProcessEnv).argo?.kubernetes.eksCluster).toEqual({
+      name: TEST_CLUSTER.name,
+      apiUrl: TEST_CLUSTER.apiUrl,
+    });
   });
 
   it("map the API function's role to the Workflow submitters group, unless the stage opts out", () => {

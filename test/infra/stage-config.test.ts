@@ -4,7 +4,6 @@ import { loadStageConfig } from '../../stacks/stage-config.js';
 
 const REQUIRED = {
   FORGE_EKS_CLUSTER_NAME: 'forge-staging',
-  FORGE_KUBE_API_URL: 'https://0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com',
   FORGE_SERVICE_OIDC_ISSUER: 'https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF/',
   FORGE_DISPATCHER_IMAGE: 'registry.example.com/forge:dispatcher',
 };
@@ -20,6 +19,7 @@ describe('stage configuration', () => {
       retainData: false,
       cluster: {
         name: 'forge-staging',
+        apiUrl: undefined,
         oidcIssuerUrl: 'https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF',
         oidcIssuerHost: 'oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF',
         oidcProviderArn: undefined,

@@ -10,6 +10,7 @@ import { projectRoot } from '../support/run-command.js';
 /** The cluster every synthesized test stage points at. */
 export const TEST_CLUSTER = {
   name: 'forge-test',
+  /** An API server URL a stage may name instead of the endpoint EKS reports. */
   apiUrl: 'https://0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com',
   oidcIssuerHost: 'oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF',
 } as const;
@@ -18,7 +19,6 @@ export const TEST_CLUSTER = {
 export function testStageConfig(stage: string, env: NodeJS.ProcessEnv = {}): StageConfig {
   return loadStageConfig(stage, {
     FORGE_EKS_CLUSTER_NAME: TEST_CLUSTER.name,
-    FORGE_KUBE_API_URL: TEST_CLUSTER.apiUrl,
     FORGE_SERVICE_OIDC_ISSUER: `https://${TEST_CLUSTER.oidcIssuerHost}`,
     FORGE_DISPATCHER_IMAGE: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/forge:dispatcher',
     FORGE_ARGO_UI_URL: 'https://argo.example.com',
