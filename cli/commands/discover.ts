@@ -9,6 +9,7 @@ import { CachingConfigEvaluator } from '../../discovery/caching-config-evaluator
 import { loadForgeEnvironment } from '../../config/forge-environment.js';
 import { discoverRepository } from '../../discovery/discover-repository.js';
 import { UsageError } from '../run-cli.js';
+import { currentBranch, resolveCommit } from './local-git.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -58,6 +59,10 @@ export function discoverCommand(): Command {
 
 /** Writes the tree of `commit` into a temporary folder with `git archive`. */
 async function exportCommit(repository: string, commit: string): Promise<string> {
+  const notACommit = () =>
+    new UsageError(`--commit ${commit}: not a commit of a git repository at ${repository}`);
+  const sha = await resolveCommit(repository, commit);
+  if (sha === undefined) throw notACommit();
   const folder = await mkdtemp(join(tmpdir(), 'forge-discover-'));
   try {
     await execFileAsync('sh', [
@@ -65,29 +70,12 @@ async function exportCommit(repository: string, commit: string): Promise<string>
       'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"',
       'export',
       repository,
-      `${commit}^{commit}`,
+      sha,
       folder,
     ]);
-    await execFileAsync('git', ['-C', repository, 'rev-parse', '--verify', `${commit}^{commit}`]);
     return folder;
   } catch {
     await rm(folder, { recursive: true, force: true });
-    throw new UsageError(`--commit ${commit}: not a commit of a git repository at ${repository}`);
-  }
-}
-
-async function currentBranch(path: string): Promise<string | undefined> {
-  try {
-    const { stdout } = await execFileAsync('git', [
-      '-C',
-      path,
-      'symbolic-ref',
-      '--quiet',
-      '--short',
-      'HEAD',
-    ]);
-    return stdout.trim() || undefined;
-  } catch {
-    return undefined;
+    throw notACommit();
   }
 }

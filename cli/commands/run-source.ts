@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import type { WorkflowRun } from '../../core/ports/workflow-engine.js';
 import { UsageError } from '../run-cli.js';
-
-const execFileAsync = promisify(execFile);
+import { currentBranch, resolveCommit, runGit, tryGit } from './local-git.js';
 
 /** Fixed identity and dates, so the same folder content always snapshots to the same commit. */
 const SNAPSHOT_GIT_ENV = {
@@ -46,7 +43,7 @@ export async function resolveRunSource(
 ): Promise<RunSource> {
   const folder = await stat(path).catch(() => undefined);
   if (folder?.isDirectory() !== true) throw new UsageError(`${path}: no such folder`);
-  const topLevel = await git(path, ['rev-parse', '--show-toplevel']);
+  const topLevel = await tryGit(path, ['rev-parse', '--show-toplevel']);
   if (topLevel !== undefined && relative(topLevel, path) === '') {
     return fromRepository(path, options);
   }
@@ -57,16 +54,13 @@ export async function resolveRunSource(
 }
 
 async function fromRepository(path: string, options: RunSourceOptions): Promise<RunSource> {
-  const commit = await git(path, ['rev-parse', '--verify', `${options.commit}^{commit}`]);
+  const commit = await resolveCommit(path, options.commit);
   if (commit === undefined) {
     throw new UsageError(`${options.commit} is not a commit of the repository at ${path}`);
   }
   const branch =
-    options.branch ??
-    (options.commit === 'HEAD'
-      ? await git(path, ['symbolic-ref', '--short', '-q', 'HEAD'])
-      : undefined);
-  const changes = await git(path, ['status', '--porcelain', '--untracked-files=no']);
+    options.branch ?? (options.commit === 'HEAD' ? await currentBranch(path) : undefined);
+  const changes = await tryGit(path, ['status', '--porcelain', '--untracked-files=no']);
   const notes =
     changes === undefined || changes === ''
       ? []
@@ -94,7 +88,7 @@ async function fromSnapshot(
   const gitDir = join(snapshot, '.git');
   const inSnapshot = (args: string[]) =>
     gitOrThrow(path, ['--git-dir', gitDir, '--work-tree', path, ...args], `snapshot of ${path}`);
-  if ((await git(snapshot, ['--git-dir', gitDir, 'rev-parse', '--git-dir'])) === undefined) {
+  if ((await tryGit(snapshot, ['--git-dir', gitDir, 'rev-parse', '--git-dir'])) === undefined) {
     await gitOrThrow(snapshot, ['init', '--quiet', '--initial-branch=main', snapshot], 'git init');
   }
   await inSnapshot(['add', '--all', '.']);
@@ -107,7 +101,7 @@ async function fromSnapshot(
     options.branch ??
     (enclosingRepository === undefined
       ? 'main'
-      : ((await git(enclosingRepository, ['symbolic-ref', '--short', '-q', 'HEAD'])) ?? 'main'));
+      : ((await currentBranch(enclosingRepository)) ?? 'main'));
   return {
     run: {
       runId: randomUUID(),
@@ -124,7 +118,7 @@ async function fromSnapshot(
 
 /** `owner/name` from a GitHub `origin`, else `local/<folder>`. */
 async function repositoryName(path: string): Promise<string> {
-  const origin = await git(path, ['remote', 'get-url', 'origin']);
+  const origin = await tryGit(path, ['remote', 'get-url', 'origin']);
   const fromGitHub = origin?.match(/github\.com[:/]([^/]+)\/([^/]+?)(?:\.git)?$/);
   if (fromGitHub?.[1] !== undefined && fromGitHub[2] !== undefined) {
     return `${fromGitHub[1]}/${fromGitHub[2]}`;
@@ -136,21 +130,9 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[.-]+/, '') || 'repository';
 }
 
-async function git(cwd: string, args: string[]): Promise<string | undefined> {
-  try {
-    const { stdout } = await execFileAsync('git', ['-C', cwd, ...args]);
-    return stdout.trim();
-  } catch {
-    return undefined;
-  }
-}
-
 async function gitOrThrow(cwd: string, args: string[], what: string): Promise<string> {
   try {
-    const { stdout } = await execFileAsync('git', ['-C', cwd, ...args], {
-      env: { ...process.env, ...SNAPSHOT_GIT_ENV },
-    });
-    return stdout.trim();
+    return await runGit(cwd, args, { ...process.env, ...SNAPSHOT_GIT_ENV });
   } catch (error) {
     const detail = (error as { stderr?: string }).stderr?.trim() ?? String(error);
     throw new UsageError(`${what} failed: ${detail.split('\n')[0] ?? detail}`);

@@ -1,9 +1,9 @@
 import type { JobRecord } from '../../core/contracts/jobs.js';
 import { parseJobId } from '../../core/contracts/jobs.js';
 import { assertNever } from '../../core/assert-never.js';
+import { DurationStyle, formatDuration } from '../../core/format-duration.js';
 import { JobStatus, JobType } from '../../core/statuses.js';
 import type { EngineEvent } from '../../engine/run-outcome.js';
-import { formatDuration } from './format.js';
 import type { RunObserver } from './run-observer.js';
 
 /**
@@ -61,7 +61,9 @@ export class PlainRunReporter implements RunObserver {
       case 'run-ended': {
         const { outcome } = event;
         const took = outcome.completedAt.getTime() - outcome.startedAt.getTime();
-        return this.#line(`run ${outcome.status} in ${formatDuration(took)}`);
+        return this.#line(
+          `run ${outcome.status} in ${formatDuration(took, DurationStyle.compact)}`,
+        );
       }
       default:
         return assertNever(event, 'engine event');
@@ -82,7 +84,9 @@ export class PlainRunReporter implements RunObserver {
         if (this.#printed.get(key) === progress.status) continue;
         this.#printed.set(key, progress.status);
         const took =
-          progress.duration_ms === undefined ? '' : ` in ${formatDuration(progress.duration_ms)}`;
+          progress.duration_ms === undefined
+            ? ''
+            : ` in ${formatDuration(progress.duration_ms, DurationStyle.compact)}`;
         const code = progress.exit_code === undefined ? '' : ` (exit ${progress.exit_code})`;
         this.#line(`step ${name}/${step} ${progress.status}${took}${code}`);
       }
@@ -107,5 +111,6 @@ function reason(record: JobRecord): string {
 
 function taskDuration(record: JobRecord | undefined): string {
   if (record?.started_at === undefined || record.completed_at === undefined) return '';
-  return ` in ${formatDuration(Date.parse(record.completed_at) - Date.parse(record.started_at))}`;
+  const took = Date.parse(record.completed_at) - Date.parse(record.started_at);
+  return ` in ${formatDuration(took, DurationStyle.compact)}`;
 }

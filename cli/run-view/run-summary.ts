@@ -1,5 +1,6 @@
+import { DurationStyle, formatDuration } from '../../core/format-duration.js';
 import type { RunOutcome, TaskOutcome } from '../../engine/run-outcome.js';
-import { elapsedMs, formatDuration } from './format.js';
+import { elapsedMs } from './elapsed-ms.js';
 
 /** Options of {@link formatRunSummary}. */
 export interface RunSummaryOptions {
@@ -33,7 +34,7 @@ export function formatRunSummary(outcome: RunOutcome, options: RunSummaryOptions
     rows.push([`release ${release.project}`, release.status, '', '']);
   }
   const lines = [
-    `Run ${outcome.runId} ${outcome.status} in ${formatDuration(took)}`,
+    `Run ${outcome.runId} ${outcome.status} in ${formatDuration(took, DurationStyle.compact)}`,
     ...alignColumns(rows),
   ];
   if (outcome.releaseSkipped !== undefined) lines.push(`Note: ${outcome.releaseSkipped}`);
@@ -64,7 +65,7 @@ function taskRows(outcome: TaskOutcome, options: RunSummaryOptions): string[][] 
 }
 
 function durationOf(ms: number | undefined): string {
-  return ms === undefined ? '' : formatDuration(ms);
+  return ms === undefined ? '' : formatDuration(ms, DurationStyle.compact);
 }
 
 /** Pads every column but the last to its widest cell; a one-cell row is a heading. */

@@ -1,33 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { RunStatusEventSchema, type RunStatusEvent } from '../contracts/status-events.js';
 import {
   MAX_STATUS_DESCRIPTION_LENGTH,
   commitState,
   commitStatusDescription,
   commitStatusFor,
-  formatDuration,
   truncate,
 } from './commit-status.js';
-
-function event(overrides: Partial<RunStatusEvent> = {}): RunStatusEvent {
-  return RunStatusEventSchema.parse({
-    run_id: '3f1c9a52-6f0e-4b7a-9d55-0d7c2b1e4a10',
-    repository: 'acme/widgets',
-    commit_sha: 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3',
-    point: 'created',
-    run_status: 'pending',
-    sequence: 0,
-    groups_total: 0,
-    groups_completed: 0,
-    started_at: '2025-03-01T10:00:00.000Z',
-    completed_at: null,
-    target_url: null,
-    github_context: {},
-    failure: null,
-    tasks: [],
-    ...overrides,
-  });
-}
+import { statusEvent } from './testing/status-event-fixture.js';
 
 describe('commitState', () => {
   it.each([
@@ -46,13 +25,13 @@ describe('commitState', () => {
 
 describe('commitStatusDescription', () => {
   it('says the run started while it discovers', () => {
-    expect(commitStatusDescription(event({ run_status: 'discovering' }))).toBe(
+    expect(commitStatusDescription(statusEvent({ run_status: 'discovering' }))).toBe(
       'Pipeline started - discovering projects...',
     );
   });
 
   it('names the first phase of N once discovery is done', () => {
-    const discovered = event({ point: 'discovered', run_status: 'running', groups_total: 4 });
+    const discovered = statusEvent({ point: 'discovered', run_status: 'running', groups_total: 4 });
 
     expect(commitStatusDescription(discovered)).toBe('Running phase 1 of 4');
   });
@@ -60,7 +39,7 @@ describe('commitStatusDescription', () => {
   it('names the next phase and the share done after each group', () => {
     const progress = (completed: number) =>
       commitStatusDescription(
-        event({
+        statusEvent({
           point: 'group_completed',
           run_status: 'running',
           groups_total: 3,
@@ -73,7 +52,7 @@ describe('commitStatusDescription', () => {
   });
 
   it('gives the duration of a successful run in minutes and seconds', () => {
-    const succeeded = event({
+    const succeeded = statusEvent({
       point: 'completed',
       run_status: 'success',
       completed_at: '2025-03-01T10:12:07.600Z',
@@ -83,7 +62,7 @@ describe('commitStatusDescription', () => {
   });
 
   it('names the failed phase, project and step, and the message', () => {
-    const failed = event({
+    const failed = statusEvent({
       point: 'completed',
       run_status: 'failed',
       failure: { phase: 'test', project: 'api', step: 'unit', message: 'exit code 2\n  at line 3' },
@@ -95,7 +74,7 @@ describe('commitStatusDescription', () => {
   });
 
   it('names discovery when no step failed', () => {
-    const failed = event({
+    const failed = statusEvent({
       point: 'completed',
       run_status: 'failed',
       failure: {
@@ -112,7 +91,7 @@ describe('commitStatusDescription', () => {
   });
 
   it('shortens a long failure message to 140 characters, keeping the step named', () => {
-    const failed = event({
+    const failed = statusEvent({
       point: 'completed',
       run_status: 'failed',
       failure: { phase: 'test', project: 'api', step: 'integration', message: 'é'.repeat(500) },
@@ -125,7 +104,7 @@ describe('commitStatusDescription', () => {
   });
 
   it('shortens the whole text when the names alone are too long', () => {
-    const failed = event({
+    const failed = statusEvent({
       point: 'completed',
       run_status: 'failed',
       failure: { phase: 'p'.repeat(60), project: 'q'.repeat(60), step: 's', message: 'boom' },
@@ -138,7 +117,11 @@ describe('commitStatusDescription', () => {
   });
 
   it('says a cancelled run was cancelled, whatever the point', () => {
-    const cancelled = event({ point: 'group_completed', run_status: 'cancelled', groups_total: 2 });
+    const cancelled = statusEvent({
+      point: 'group_completed',
+      run_status: 'cancelled',
+      groups_total: 2,
+    });
 
     expect(commitStatusDescription(cancelled)).toBe('Pipeline cancelled');
   });
@@ -146,7 +129,7 @@ describe('commitStatusDescription', () => {
 
 describe('commitStatusFor', () => {
   it('uses the context and link of the event, defaulting the context', () => {
-    const custom = event({
+    const custom = statusEvent({
       github_context: { context: 'ci/forge-nightly' },
       target_url: 'https://argo.example.com/workflows/forge/run',
     });
@@ -157,17 +140,11 @@ describe('commitStatusFor', () => {
       context: 'ci/forge-nightly',
       targetUrl: 'https://argo.example.com/workflows/forge/run',
     });
-    expect(commitStatusFor(event()).context).toBe('ci/catalyst-forge');
+    expect(commitStatusFor(statusEvent({ github_context: {} })).context).toBe('ci/catalyst-forge');
   });
 });
 
-describe('formatDuration and truncate', () => {
-  it('formats durations from seconds to hours', () => {
-    expect(formatDuration(0)).toBe('0m 0s');
-    expect(formatDuration(59_499)).toBe('0m 59s');
-    expect(formatDuration(3_723_000)).toBe('1h 2m 3s');
-  });
-
+describe('truncate', () => {
   it('counts code points, not UTF-16 units', () => {
     expect(truncate('🚀🚀🚀', 3)).toBe('🚀🚀🚀');
     expect(truncate('🚀🚀🚀🚀', 3)).toBe('🚀🚀…');

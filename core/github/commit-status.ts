@@ -5,6 +5,7 @@ import {
   type RunStatusEvent,
   type StatusEventFailure,
 } from '../contracts/status-events.js';
+import { DurationStyle, formatDuration } from '../format-duration.js';
 import { RunStatus, isRunStatus } from '../statuses.js';
 
 /** GitHub's longest commit status description. */
@@ -75,7 +76,7 @@ export function commitStatusDescription(event: RunStatusEvent): string {
       const duration = runDurationMs(event);
       return duration === undefined
         ? 'Pipeline succeeded'
-        : `Pipeline succeeded in ${formatDuration(duration)}`;
+        : `Pipeline succeeded in ${formatDuration(duration, DurationStyle.minutesAndSeconds)}`;
     }
     case RunStatus.failed:
       return failureDescription(event.failure);
@@ -94,15 +95,6 @@ export function commitStatusDescription(event: RunStatusEvent): string {
 export function runDurationMs(event: RunStatusEvent): number | undefined {
   if (event.completed_at === null) return undefined;
   return Math.max(0, Date.parse(event.completed_at) - Date.parse(event.started_at));
-}
-
-/** A duration as "Xm Ys" (or "Xh Ym Zs" from an hour), rounded to the second. */
-export function formatDuration(milliseconds: number): string {
-  const total = Math.round(Math.max(0, milliseconds) / 1000);
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = total % 60;
-  return hours > 0 ? `${hours}h ${minutes}m ${seconds}s` : `${minutes}m ${seconds}s`;
 }
 
 /**

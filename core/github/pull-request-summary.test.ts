@@ -1,24 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { RunStatusEventSchema, type RunStatusEvent } from '../contracts/status-events.js';
+import type { RunStatusEvent } from '../contracts/status-events.js';
 import {
   MAX_SUMMARY_LENGTH,
   renderPullRequestSummary,
   summaryMarker,
 } from './pull-request-summary.js';
+import { RUN_ID, statusEvent, type StatusEventFields } from './testing/status-event-fixture.js';
 
-const RUN_ID = '3f1c9a52-6f0e-4b7a-9d55-0d7c2b1e4a10';
-
-function event(overrides: Partial<RunStatusEvent> = {}): RunStatusEvent {
-  return RunStatusEventSchema.parse({
-    run_id: RUN_ID,
-    repository: 'acme/widgets',
-    commit_sha: 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3',
+/** The last event of a failed run: two groups, the first done, four tasks, on a pull request. */
+function failedRunEvent(overrides: StatusEventFields = {}): RunStatusEvent {
+  return statusEvent({
     point: 'completed',
     run_status: 'failed',
     sequence: 7,
     groups_total: 2,
     groups_completed: 1,
-    started_at: '2025-03-01T10:00:00.000Z',
     completed_at: '2025-03-01T10:02:30.000Z',
     target_url: 'https://argo.example.com/workflows/forge/run-1',
     github_context: { pr_number: 42 },
@@ -35,7 +31,7 @@ function event(overrides: Partial<RunStatusEvent> = {}): RunStatusEvent {
 
 describe('renderPullRequestSummary', () => {
   it('starts with the run marker and gives status, duration, link and failure', () => {
-    const body = renderPullRequestSummary(event());
+    const body = renderPullRequestSummary(failedRunEvent());
 
     expect(body.split('\n')[0]).toBe(summaryMarker(RUN_ID));
     expect(body).toContain('**Status:** ❌ failed');
@@ -46,7 +42,7 @@ describe('renderPullRequestSummary', () => {
   });
 
   it('lists the tasks by group, phase and project in a table', () => {
-    const rows = renderPullRequestSummary(event())
+    const rows = renderPullRequestSummary(failedRunEvent())
       .split('\n')
       .filter((line) => /^\| \d/.test(line));
 
@@ -60,7 +56,7 @@ describe('renderPullRequestSummary', () => {
 
   it('escapes build output so it cannot break the table or fake a marker', () => {
     const body = renderPullRequestSummary(
-      event({
+      failedRunEvent({
         failure: {
           phase: 'test',
           project: 'api',
@@ -77,7 +73,7 @@ describe('renderPullRequestSummary', () => {
 
   it('says a running run is in progress, with no tasks yet', () => {
     const body = renderPullRequestSummary(
-      event({
+      failedRunEvent({
         point: 'created',
         run_status: 'discovering',
         completed_at: null,
@@ -103,7 +99,7 @@ describe('renderPullRequestSummary', () => {
       duration_ms: 1000,
     }));
 
-    const body = renderPullRequestSummary(event({ tasks }));
+    const body = renderPullRequestSummary(failedRunEvent({ tasks }));
 
     expect(body.length).toBeLessThanOrEqual(MAX_SUMMARY_LENGTH);
     expect(body).toMatch(/… and \d+ more tasks/);

@@ -1,7 +1,8 @@
 import { assertNever } from '../assert-never.js';
 import type { RunStatusEvent, StatusEventTask } from '../contracts/status-events.js';
+import { DurationStyle, formatDuration } from '../format-duration.js';
 import { ExecutionStatus, RunStatus, isExecutionStatus } from '../statuses.js';
-import { formatDuration, runDurationMs } from './commit-status.js';
+import { runDurationMs } from './commit-status.js';
 
 /** GitHub refuses comments longer than 65,536 characters; stay well below. */
 export const MAX_SUMMARY_LENGTH = 60_000;
@@ -22,12 +23,16 @@ export function summaryMarker(runId: string): string {
  */
 export function renderPullRequestSummary(event: RunStatusEvent): string {
   const duration = runDurationMs(event);
+  const took =
+    duration === undefined
+      ? 'in progress'
+      : formatDuration(duration, DurationStyle.minutesAndSeconds);
   const header = [
     summaryMarker(event.run_id),
     '## Pipeline Results',
     '',
     `**Status:** ${statusLabel(event.run_status)}  `,
-    `**Duration:** ${duration === undefined ? 'in progress' : formatDuration(duration)}  `,
+    `**Duration:** ${took}  `,
     `**Commit:** \`${event.commit_sha.slice(0, 12)}\`  `,
     event.groups_total > 0
       ? `**Phase groups:** ${Math.min(event.groups_completed, event.groups_total)} of ${event.groups_total} complete  `
@@ -63,7 +68,11 @@ function taskTable(tasks: readonly StatusEventTask[], room: number): string[] {
   ];
   let used = lines.join('\n').length + 200;
   for (const [index, task] of sorted.entries()) {
-    const row = `| ${task.group} | ${escapeText(task.phase)} | ${escapeText(task.project)} | ${statusLabel(task.status)} | ${task.duration_ms === null ? '' : formatDuration(task.duration_ms)} |`;
+    const took =
+      task.duration_ms === null
+        ? ''
+        : formatDuration(task.duration_ms, DurationStyle.minutesAndSeconds);
+    const row = `| ${task.group} | ${escapeText(task.phase)} | ${escapeText(task.project)} | ${statusLabel(task.status)} | ${took} |`;
     if (used + row.length + 1 > room) {
       lines.push(`| | | … and ${sorted.length - index} more tasks | | |`);
       break;

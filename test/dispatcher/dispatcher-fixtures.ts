@@ -1,7 +1,8 @@
 /**
  * Inputs shared by the dispatcher's tests: a job source, a discovery output that satisfies the
- * contract, and a step list.
+ * contract, and a step list; and a reader of the JSON files a dispatch writes.
  */
+import { readFile } from 'node:fs/promises';
 import type { DiscoveryOutput, Step } from '../../core/contracts/discovery-output.js';
 import type { JobSource } from '../../dispatcher/job-messages.js';
 import { uniqueResourceName } from '../support/local-aws.js';
@@ -67,3 +68,8 @@ export const DISCOVERY_OUTPUT: DiscoveryOutput = {
   releaseProjects: ['api'],
   errors: [],
 };
+
+/** The parsed content of a JSON file a dispatch wrote. */
+export async function readJson(path: string): Promise<unknown> {
+  return JSON.parse(await readFile(path, 'utf8'));
+}

@@ -1,11 +1,8 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEmbeddedJobPlane } from '../../adapters/job-plane/embedded-job-plane.js';
+import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../core/contracts/jobs.js';
 import { discoveryResultKey } from '../../core/job-plane/blob-keys.js';
-import type { JobPlane } from '../../core/ports/job-plane.js';
 import { DispatchResultError } from '../../dispatcher/dispatcher-errors.js';
 import {
   jobSummary,
@@ -14,20 +11,10 @@ import {
   taskGroups,
   writeDiscoveryOutputs,
 } from '../../dispatcher/dispatcher-outputs.js';
-import { DISCOVERY_OUTPUT, UNIT_STEP } from './dispatcher-fixtures.js';
+import { DISCOVERY_OUTPUT, UNIT_STEP, readJson } from './dispatcher-fixtures.js';
+import { useEmbeddedJobPlane } from './job-plane-fixture.js';
 
-let folder: string;
-let plane: JobPlane;
-
-beforeEach(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'forge-outputs-'));
-  plane = await createEmbeddedJobPlane({ dataDirectory: join(folder, 'plane') });
-});
-
-afterEach(async () => {
-  await plane.close();
-  await rm(folder, { recursive: true, force: true });
-});
+const fixture = useEmbeddedJobPlane('forge-outputs-');
 
 function record(fields: Partial<JobRecord> = {}): JobRecord {
   return {
@@ -43,18 +30,14 @@ function record(fields: Partial<JobRecord> = {}): JobRecord {
   };
 }
 
-async function readJson(path: string): Promise<unknown> {
-  return JSON.parse(await readFile(path, 'utf8'));
-}
-
 describe('readDiscoveryResult', () => {
   it('reads the output at the record’s result_location', async () => {
     const key = discoveryResultKey('run-1');
-    await plane.blobs.results.put(key, JSON.stringify(DISCOVERY_OUTPUT));
+    await fixture.plane.blobs.results.put(key, JSON.stringify(DISCOVERY_OUTPUT));
 
     const output = await readDiscoveryResult(
-      plane.blobs.results,
-      record({ result_location: plane.blobs.results.locationOf(key) }),
+      fixture.plane.blobs.results,
+      record({ result_location: fixture.plane.blobs.results.locationOf(key) }),
     );
 
     expect(output).toEqual(DISCOVERY_OUTPUT);
@@ -68,17 +51,20 @@ describe('readDiscoveryResult', () => {
   ])('refuses a record with %s', async (_case, location, message) => {
     const completed = record(location === undefined ? {} : { result_location: location });
 
-    const reading = readDiscoveryResult(plane.blobs.results, completed);
+    const reading = readDiscoveryResult(fixture.plane.blobs.results, completed);
 
     await expect(reading).rejects.toThrow(DispatchResultError);
     await expect(reading).rejects.toThrow(message);
   });
 
   it('refuses a result that breaks the discovery output contract', async () => {
-    await plane.blobs.results.put('run-1/discovery.json', JSON.stringify({ projects: 'none' }));
+    await fixture.plane.blobs.results.put(
+      'run-1/discovery.json',
+      JSON.stringify({ projects: 'none' }),
+    );
 
     const reading = readDiscoveryResult(
-      plane.blobs.results,
+      fixture.plane.blobs.results,
       record({ result_location: 's3://forge-results/run-1/discovery.json' }),
     );
 
@@ -89,10 +75,10 @@ describe('readDiscoveryResult', () => {
 describe('writeDiscoveryOutputs', () => {
   it('writes the output and the extracts asked for, creating folders, leaving no temporary file', async () => {
     const files = {
-      output: join(folder, 'out', 'discovery.json'),
-      phaseGroups: join(folder, 'out', 'phase-groups.json'),
-      releaseProjects: join(folder, 'out', 'release-projects.json'),
-      taskGroups: join(folder, 'out', 'task-groups.json'),
+      output: join(fixture.folder, 'out', 'discovery.json'),
+      phaseGroups: join(fixture.folder, 'out', 'phase-groups.json'),
+      releaseProjects: join(fixture.folder, 'out', 'release-projects.json'),
+      taskGroups: join(fixture.folder, 'out', 'task-groups.json'),
     };
 
     await writeDiscoveryOutputs(DISCOVERY_OUTPUT, files);
@@ -101,7 +87,7 @@ describe('writeDiscoveryOutputs', () => {
     expect(await readJson(files.phaseGroups)).toEqual(DISCOVERY_OUTPUT.phaseGroups);
     expect(await readJson(files.releaseProjects)).toEqual(['api']);
     expect(await readJson(files.taskGroups)).toEqual(taskGroups(DISCOVERY_OUTPUT));
-    expect((await readdir(join(folder, 'out'))).sort()).toEqual([
+    expect((await readdir(join(fixture.folder, 'out'))).sort()).toEqual([
       'discovery.json',
       'phase-groups.json',
       'release-projects.json',

@@ -3,52 +3,18 @@
  * emulators. The jobs are ended by a FAKE worker (`fake-worker.ts`) running in this test
  * process against the same emulators, not by the product's worker runtime.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sdkEnvironment } from '../../adapters/aws/emulators/local-aws.js';
-import { provisionLocalJobPlane } from '../../adapters/aws/emulators/provision-local-job-plane.js';
-import { createAwsJobPlane } from '../../adapters/job-plane/aws-job-plane.js';
-import { loadAwsJobPlaneConfig } from '../../config/job-plane-environment.js';
-import type { JobMessage } from '../../core/contracts/jobs.js';
-import type { QueueName } from '../../core/job-plane/queue-settings.js';
-import type { JobPlane } from '../../core/ports/job-plane.js';
+import { describe, expect, it } from 'vitest';
 import { runCommand } from '../support/run-command.js';
-import { localAws, uniqueResourceName } from '../support/local-aws.js';
-import { COMMIT, DISCOVERY_OUTPUT, UNIT_STEP } from './dispatcher-fixtures.js';
+import { uniqueResourceName } from '../support/local-aws.js';
+import { COMMIT, DISCOVERY_OUTPUT, UNIT_STEP, readJson } from './dispatcher-fixtures.js';
 import { startDispatcher } from './dispatcher-process.js';
-import { startFakeWorker, type FakeOutcome, type FakeWorker } from './fake-worker.js';
+import { useEmulatorJobPlane } from './job-plane-fixture.js';
 
 const CLI_TEST_TIMEOUT_MS = 90_000;
 
-let folder: string;
-let plane: JobPlane;
-let env: Record<string, string>;
-let workers: FakeWorker[];
-
-beforeEach(async () => {
-  const endpoints = localAws();
-  // The fake worker's SDK clients read these, as the dispatcher's do in its own process.
-  Object.assign(process.env, sdkEnvironment(endpoints));
-  const provisioned = await provisionLocalJobPlane(endpoints, uniqueResourceName('disp'));
-  env = { ...provisioned.environment, ...sdkEnvironment(endpoints) };
-  plane = await createAwsJobPlane(loadAwsJobPlaneConfig(provisioned.environment));
-  folder = await mkdtemp(join(tmpdir(), 'forge-dispatcher-cli-'));
-  workers = [];
-});
-
-afterEach(async () => {
-  await Promise.all(workers.map((worker) => worker.stop()));
-  await plane.close();
-  await rm(folder, { recursive: true, force: true });
-});
-
-function fakeWorker(queue: QueueName, decide: (message: JobMessage) => FakeOutcome): FakeWorker {
-  const worker = startFakeWorker(plane, queue, decide);
-  workers.push(worker);
-  return worker;
-}
+const fixture = useEmulatorJobPlane('forge-dispatcher-cli-', 'disp');
 
 function discoveryArgs(runId: string, ...extra: string[]): string[] {
   return [
@@ -64,21 +30,17 @@ function discoveryArgs(runId: string, ...extra: string[]): string[] {
     '--branch',
     'main',
     '--output',
-    join(folder, 'discovery.json'),
+    join(fixture.folder, 'discovery.json'),
     ...extra,
   ];
 }
 
-async function readJson(path: string): Promise<unknown> {
-  return JSON.parse(await readFile(path, 'utf8'));
-}
-
 describe('forge-dispatcher on the emulators', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('dispatches discovery, writes the output files and exits 0', async () => {
-    fakeWorker('discovery', () => ({ status: 'completed', result: DISCOVERY_OUTPUT }));
+    fixture.fakeWorker('discovery', () => ({ status: 'completed', result: DISCOVERY_OUTPUT }));
     const runId = uniqueResourceName('run');
-    const phaseGroups = join(folder, 'phase-groups.json');
-    const releaseProjects = join(folder, 'release-projects.json');
+    const phaseGroups = join(fixture.folder, 'phase-groups.json');
+    const releaseProjects = join(fixture.folder, 'release-projects.json');
 
     const result = await runCommand(
       'forge-dispatcher',
@@ -89,22 +51,22 @@ describe('forge-dispatcher on the emulators', { timeout: CLI_TEST_TIMEOUT_MS }, 
         '--output-release-projects',
         releaseProjects,
       ),
-      { env },
+      { env: fixture.env },
     );
 
     expect(result.code, result.stderr).toBe(0);
-    expect(await readJson(join(folder, 'discovery.json'))).toEqual(DISCOVERY_OUTPUT);
+    expect(await readJson(join(fixture.folder, 'discovery.json'))).toEqual(DISCOVERY_OUTPUT);
     expect(await readJson(phaseGroups)).toEqual(DISCOVERY_OUTPUT.phaseGroups);
     expect(await readJson(releaseProjects)).toEqual(['api']);
-    expect((await plane.jobs.get(`${runId}/discovery`))?.status).toBe('completed');
+    expect((await fixture.plane.jobs.get(`${runId}/discovery`))?.status).toBe('completed');
   });
 
   it('dispatches a task from a steps file and writes its summary', async () => {
-    fakeWorker('tasks', () => ({ status: 'completed' }));
+    fixture.fakeWorker('tasks', () => ({ status: 'completed' }));
     const runId = uniqueResourceName('run');
-    const stepsFile = join(folder, 'steps.json');
+    const stepsFile = join(fixture.folder, 'steps.json');
     await writeFile(stepsFile, JSON.stringify([UNIT_STEP]));
-    const output = join(folder, 'task.json');
+    const output = join(fixture.folder, 'task.json');
 
     const result = await runCommand(
       'forge-dispatcher',
@@ -115,7 +77,7 @@ describe('forge-dispatcher on the emulators', { timeout: CLI_TEST_TIMEOUT_MS }, 
         ...['--repository', 'acme/monorepo', '--clone-url', '/srv/git/monorepo.git'],
         ...['--commit', COMMIT, '--output', output],
       ],
-      { env },
+      { env: fixture.env },
     );
 
     expect(result.code, result.stderr).toBe(0);
@@ -129,13 +91,13 @@ describe('forge-dispatcher on the emulators', { timeout: CLI_TEST_TIMEOUT_MS }, 
   });
 
   it('exits 1 with the job’s reason on one line when the job fails', async () => {
-    fakeWorker('discovery', () => ({
+    fixture.fakeWorker('discovery', () => ({
       status: 'failed',
       error: 'services/api/.forge/project.cue:3: phase "lint" is not defined\nmore detail',
     }));
     const runId = uniqueResourceName('run');
 
-    const result = await runCommand('forge-dispatcher', discoveryArgs(runId), { env });
+    const result = await runCommand('forge-dispatcher', discoveryArgs(runId), { env: fixture.env });
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
@@ -146,14 +108,14 @@ describe('forge-dispatcher on the emulators', { timeout: CLI_TEST_TIMEOUT_MS }, 
   it('restarted after a SIGKILL, neither creates a second job nor gets it run twice', async () => {
     const runId = uniqueResourceName('run');
     const jobId = `${runId}/discovery`;
-    const first = startDispatcher(discoveryArgs(runId), env);
+    const first = startDispatcher(discoveryArgs(runId), fixture.env);
     await first.waitFor('"job message sent"');
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
 
-    const second = startDispatcher(discoveryArgs(runId), env);
+    const second = startDispatcher(discoveryArgs(runId), fixture.env);
     await second.waitFor('"job message sent"');
-    const worker = fakeWorker('discovery', () => ({
+    const worker = fixture.fakeWorker('discovery', () => ({
       status: 'completed',
       result: DISCOVERY_OUTPUT,
     }));
@@ -161,17 +123,17 @@ describe('forge-dispatcher on the emulators', { timeout: CLI_TEST_TIMEOUT_MS }, 
 
     expect(code, second.stderr()).toBe(0);
     expect(second.stderr()).toContain('created by an earlier attempt and is still pending');
-    expect(await plane.jobs.listByRun(runId)).toHaveLength(1);
+    expect(await fixture.plane.jobs.listByRun(runId)).toHaveLength(1);
     expect(worker.deliveries.filter((message) => message.job_id === jobId)).toHaveLength(1);
     expect(worker.executions).toEqual([jobId]);
-    expect(await readJson(join(folder, 'discovery.json'))).toEqual(DISCOVERY_OUTPUT);
+    expect(await readJson(join(fixture.folder, 'discovery.json'))).toEqual(DISCOVERY_OUTPUT);
   });
 
   it('on SIGTERM requests the job’s cancellation and exits 1 promptly', async () => {
-    const worker = fakeWorker('discovery', () => ({ status: 'hold-until-cancelled' }));
+    const worker = fixture.fakeWorker('discovery', () => ({ status: 'hold-until-cancelled' }));
     const runId = uniqueResourceName('run');
     const jobId = `${runId}/discovery`;
-    const dispatcher = startDispatcher(discoveryArgs(runId), env);
+    const dispatcher = startDispatcher(discoveryArgs(runId), fixture.env);
     await expect.poll(() => worker.executions, { timeout: 20_000 }).toEqual([jobId]);
 
     const signalledAt = Date.now();
@@ -183,9 +145,9 @@ describe('forge-dispatcher on the emulators', { timeout: CLI_TEST_TIMEOUT_MS }, 
     expect(dispatcher.stderr()).toContain(
       `forge-dispatcher: dispatch of job ${jobId} stopped (SIGTERM); cancellation requested`,
     );
-    expect((await plane.jobs.get(jobId))?.cancel_requested).toBe(true);
+    expect((await fixture.plane.jobs.get(jobId))?.cancel_requested).toBe(true);
     await expect
-      .poll(async () => (await plane.jobs.get(jobId))?.status, { timeout: 10_000 })
+      .poll(async () => (await fixture.plane.jobs.get(jobId))?.status, { timeout: 10_000 })
       .toBe('cancelled');
   });
 });

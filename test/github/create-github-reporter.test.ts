@@ -4,8 +4,12 @@ import { createGitHubReporter } from '../../adapters/github/create-github-report
 import { loadGitHubConfig } from '../../config/github-environment.js';
 import { commitStatusFor } from '../../core/github/commit-status.js';
 import { GitHubError } from '../../core/github/github-errors.js';
+import {
+  COMMIT_SHA,
+  REPOSITORY,
+  statusEvent,
+} from '../../core/github/testing/status-event-fixture.js';
 import { LocalGitHub } from './local-github-server.js';
-import { COMMIT_SHA, REPOSITORY, statusEvent } from './status-event-fixture.js';
 
 const secretStore = new EmbeddedSecretStore({
   'forge/github-token': 'ghs_plainsecret\n',

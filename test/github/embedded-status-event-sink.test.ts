@@ -2,8 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedStatusEventSink } from '../../adapters/embedded/embedded-status-event-sink.js';
 import { OctokitGitHubReporter } from '../../adapters/github/octokit-github-reporter.js';
 import { GitHubStatusFanOut, type FanOutLogger } from '../../core/github/status-fan-out.js';
+import {
+  statusEvent,
+  successfulRunEvents,
+} from '../../core/github/testing/status-event-fixture.js';
 import { LocalGitHub } from './local-github-server.js';
-import { statusEvent, successfulRunEvents } from './status-event-fixture.js';
 
 const sinks: EmbeddedStatusEventSink[] = [];
 afterEach(async () => {

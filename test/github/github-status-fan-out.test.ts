@@ -3,14 +3,14 @@ import { OctokitGitHubReporter } from '../../adapters/github/octokit-github-repo
 import type { FanOutLogger } from '../../core/github/status-fan-out.js';
 import { GitHubStatusFanOut } from '../../core/github/status-fan-out.js';
 import { summaryMarker } from '../../core/github/pull-request-summary.js';
-import { LocalGitHub } from './local-github-server.js';
 import {
   COMMIT_SHA,
   REPOSITORY,
   RUN_ID,
   statusEvent,
   successfulRunEvents,
-} from './status-event-fixture.js';
+} from '../../core/github/testing/status-event-fixture.js';
+import { LocalGitHub } from './local-github-server.js';
 
 const STATUS_PATH = `/repos/${REPOSITORY}/statuses/${COMMIT_SHA}`;
 const RATE_LIMITED = {

@@ -3,13 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OctokitGitHubReporter } from '../../adapters/github/octokit-github-reporter.js';
 import { GitHubStatusFanOut, silentFanOutLogger } from '../../core/github/status-fan-out.js';
 import { createGitHubStatusHandler } from '../../functions/github-status/github-status-handler.js';
-import { LocalGitHub } from './local-github-server.js';
 import {
   COMMIT_SHA,
   REPOSITORY,
   statusEvent,
   successfulRunEvents,
-} from './status-event-fixture.js';
+} from '../../core/github/testing/status-event-fixture.js';
+import { LocalGitHub } from './local-github-server.js';
 
 function sqsRecord(messageId: string, body: unknown): SQSRecord {
   return {

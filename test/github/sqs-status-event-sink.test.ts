@@ -11,8 +11,8 @@ import { sdkClientConfig } from '../../adapters/aws/aws-client-config.js';
 import { SqsStatusEventSink } from '../../adapters/aws/sqs-status-event-sink.js';
 import { RunStatusEventSchema, type RunStatusEvent } from '../../core/contracts/status-events.js';
 import { JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
+import { statusEvent } from '../../core/github/testing/status-event-fixture.js';
 import { localAwsClientConfig, uniqueResourceName } from '../support/local-aws.js';
-import { statusEvent } from './status-event-fixture.js';
 
 const sqs = new SQSClient(sdkClientConfig(localAwsClientConfig('sqs')));
 const queues: string[] = [];

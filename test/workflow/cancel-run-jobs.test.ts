@@ -1,32 +1,19 @@
 /** Stopping a run's unfinished jobs, on the embedded job plane. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEmbeddedJobPlane } from '../../adapters/job-plane/embedded-job-plane.js';
+import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../core/statuses.js';
-import type { JobPlane } from '../../core/ports/job-plane.js';
 import { cancelRunJobs } from '../../dispatcher/cancel-run-jobs.js';
+import { useEmbeddedJobPlane } from '../dispatcher/job-plane-fixture.js';
 
-let folder: string;
-let plane: JobPlane;
-
-beforeEach(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'forge-cancel-run-'));
-  plane = await createEmbeddedJobPlane({ dataDirectory: join(folder, 'plane') });
-});
-
-afterEach(async () => {
-  await plane.close();
-  await rm(folder, { recursive: true, force: true });
-});
+const fixture = useEmbeddedJobPlane('forge-cancel-run-');
 
 /** Records a task job of `runId` and moves it to `status`. */
 async function job(runId: string, project: string, status: JobStatus): Promise<string> {
   const jobId = `${runId}/task/test/${project}`;
-  await plane.jobs.create({ job_id: jobId, run_id: runId, type: 'task' });
-  if (status !== 'pending') await plane.jobs.transition(jobId, 'running', { worker_id: 'w' });
-  if (status !== 'pending' && status !== 'running') await plane.jobs.transition(jobId, status);
+  await fixture.plane.jobs.create({ job_id: jobId, run_id: runId, type: 'task' });
+  if (status !== 'pending')
+    await fixture.plane.jobs.transition(jobId, 'running', { worker_id: 'w' });
+  if (status !== 'pending' && status !== 'running')
+    await fixture.plane.jobs.transition(jobId, status);
   return jobId;
 }
 
@@ -38,11 +25,15 @@ describe('cancelRunJobs', () => {
     const completed = await job('run-1', 'docs', 'completed');
     const otherRun = await job('run-2', 'api', 'running');
 
-    const outcome = await cancelRunJobs({ jobs: plane.jobs, runId: 'run-1', reason: 'test' });
+    const outcome = await cancelRunJobs({
+      jobs: fixture.plane.jobs,
+      runId: 'run-1',
+      reason: 'test',
+    });
 
     expect(outcome).toEqual({ cancelRequested: [running, pending], failed: [], alreadyEnded: 2 });
     const cancelRequested = async (jobId: string) =>
-      (await plane.jobs.get(jobId))?.cancel_requested;
+      (await fixture.plane.jobs.get(jobId))?.cancel_requested;
     expect(await cancelRequested(running)).toBe(true);
     expect(await cancelRequested(pending)).toBe(true);
     expect(await cancelRequested(failed)).toBe(false);
@@ -55,14 +46,14 @@ describe('cancelRunJobs', () => {
     const sibling = await job('run-1', 'web', 'running');
 
     const outcome = await cancelRunJobs({
-      jobs: plane.jobs,
+      jobs: fixture.plane.jobs,
       runId: 'run-1',
       reason: 'test',
       exceptJobId: own,
     });
 
     expect(outcome.cancelRequested).toEqual([sibling]);
-    expect((await plane.jobs.get(own))?.cancel_requested).toBe(false);
+    expect((await fixture.plane.jobs.get(own))?.cancel_requested).toBe(false);
   });
 
   it('goes on past a request that fails, and reports it', async () => {
@@ -71,10 +62,10 @@ describe('cancelRunJobs', () => {
     const last = await job('run-1', 'zeta', 'running');
     // The store refuses one request, as a throttled or unreachable table would.
     const jobs = {
-      listByRun: (runId: string) => plane.jobs.listByRun(runId),
+      listByRun: (runId: string) => fixture.plane.jobs.listByRun(runId),
       requestCancel: async (jobId: string) => {
         if (jobId === refused) throw new Error('throttled');
-        return plane.jobs.requestCancel(jobId);
+        return fixture.plane.jobs.requestCancel(jobId);
       },
     };
 
@@ -82,11 +73,15 @@ describe('cancelRunJobs', () => {
 
     expect(outcome.cancelRequested).toEqual([first, last]);
     expect(outcome.failed).toEqual([{ jobId: refused, error: 'throttled' }]);
-    expect((await plane.jobs.get(last))?.cancel_requested).toBe(true);
+    expect((await fixture.plane.jobs.get(last))?.cancel_requested).toBe(true);
   });
 
   it('does nothing for a run without jobs', async () => {
-    const outcome = await cancelRunJobs({ jobs: plane.jobs, runId: 'run-9', reason: 'test' });
+    const outcome = await cancelRunJobs({
+      jobs: fixture.plane.jobs,
+      runId: 'run-9',
+      reason: 'test',
+    });
 
     expect(outcome).toEqual({ cancelRequested: [], failed: [], alreadyEnded: 0 });
   });

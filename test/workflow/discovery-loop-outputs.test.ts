@@ -2,13 +2,10 @@
  * What the discovery dispatcher writes for Argo's loops: small group items, each group's tasks
  * by name, and whether to release; and what a task dispatcher reads back from discovery.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEmbeddedJobPlane } from '../../adapters/job-plane/embedded-job-plane.js';
+import { describe, expect, it } from 'vitest';
 import { discoveryResultKey } from '../../core/job-plane/blob-keys.js';
-import type { JobPlane } from '../../core/ports/job-plane.js';
 import { loadDiscoveredTask } from '../../dispatcher/discovered-task.js';
 import { DispatchInputError } from '../../dispatcher/dispatcher-errors.js';
 import {
@@ -17,32 +14,18 @@ import {
   taskGroups,
   writeDiscoveryOutputs,
 } from '../../dispatcher/dispatcher-outputs.js';
-import { DISCOVERY_OUTPUT, UNIT_STEP } from '../dispatcher/dispatcher-fixtures.js';
+import { DISCOVERY_OUTPUT, UNIT_STEP, readJson } from '../dispatcher/dispatcher-fixtures.js';
+import { useEmbeddedJobPlane } from '../dispatcher/job-plane-fixture.js';
 
-let folder: string;
-let plane: JobPlane;
-
-beforeEach(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'forge-loop-outputs-'));
-  plane = await createEmbeddedJobPlane({ dataDirectory: join(folder, 'plane') });
-});
-
-afterEach(async () => {
-  await plane.close();
-  await rm(folder, { recursive: true, force: true });
-});
-
-async function readJson(path: string): Promise<unknown> {
-  return JSON.parse(await readFile(path, 'utf8'));
-}
+const fixture = useEmbeddedJobPlane('forge-loop-outputs-');
 
 describe('the discovery outputs for Argo’s loops', () => {
   it('writes one small item per group, each group’s tasks by name, and whether to release', async () => {
     const files = {
-      output: join(folder, 'out', 'discovery.json'),
-      groupItems: join(folder, 'out', 'group-items.json'),
-      groupTasks: join(folder, 'out', 'group-tasks.json'),
-      releaseEnabled: join(folder, 'out', 'release-enabled.json'),
+      output: join(fixture.folder, 'out', 'discovery.json'),
+      groupItems: join(fixture.folder, 'out', 'group-items.json'),
+      groupTasks: join(fixture.folder, 'out', 'group-tasks.json'),
+      releaseEnabled: join(fixture.folder, 'out', 'release-enabled.json'),
     };
 
     await writeDiscoveryOutputs(DISCOVERY_OUTPUT, files);
@@ -77,20 +60,22 @@ describe('loadDiscoveredTask', () => {
   async function recordDiscovery(runId: string, status: 'completed' | 'failed'): Promise<void> {
     const jobId = `${runId}/discovery`;
     const key = discoveryResultKey(runId);
-    await plane.jobs.create({ job_id: jobId, run_id: runId, type: 'discovery' });
-    await plane.jobs.transition(jobId, 'running', { worker_id: 'test' });
-    await plane.blobs.results.put(key, JSON.stringify(DISCOVERY_OUTPUT));
-    await plane.jobs.transition(
+    await fixture.plane.jobs.create({ job_id: jobId, run_id: runId, type: 'discovery' });
+    await fixture.plane.jobs.transition(jobId, 'running', { worker_id: 'test' });
+    await fixture.plane.blobs.results.put(key, JSON.stringify(DISCOVERY_OUTPUT));
+    await fixture.plane.jobs.transition(
       jobId,
       status,
-      status === 'completed' ? { result_location: plane.blobs.results.locationOf(key) } : {},
+      status === 'completed'
+        ? { result_location: fixture.plane.blobs.results.locationOf(key) }
+        : {},
     );
   }
 
   it('finds the project’s folder and its steps for the phase in the run’s discovery output', async () => {
     await recordDiscovery('run-1', 'completed');
 
-    const task = await loadDiscoveredTask(plane, 'run-1', 'build', 'api');
+    const task = await loadDiscoveredTask(fixture.plane, 'run-1', 'build', 'api');
 
     expect(task).toEqual({
       phase: 'build',
@@ -125,14 +110,14 @@ describe('loadDiscoveredTask', () => {
   ] as const)('refuses %s, for good', async (_case, status, project, phase, message) => {
     await recordDiscovery('run-1', status);
 
-    const loading = loadDiscoveredTask(plane, 'run-1', phase, project);
+    const loading = loadDiscoveredTask(fixture.plane, 'run-1', phase, project);
 
     await expect(loading).rejects.toThrow(DispatchInputError);
     await expect(loading).rejects.toThrow(message);
   });
 
   it('refuses a run without a discovery job', async () => {
-    const loading = loadDiscoveredTask(plane, 'run-2', 'test', 'api');
+    const loading = loadDiscoveredTask(fixture.plane, 'run-2', 'test', 'api');
 
     await expect(loading).rejects.toThrow(/job run-2\/discovery is missing/);
   });

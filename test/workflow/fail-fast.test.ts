@@ -2,13 +2,9 @@
  * Fail-fast across a run's running jobs, on the embedded job plane: the dispatch logic of
  * `forge-dispatcher` with FAKE workers (`test/dispatcher/fake-worker.ts`) ending the jobs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEmbeddedJobPlane } from '../../adapters/job-plane/embedded-job-plane.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { JobMessage } from '../../core/contracts/jobs.js';
-import type { JobPlane } from '../../core/ports/job-plane.js';
 import { DispatchedJobFailedError } from '../../dispatcher/dispatcher-errors.js';
 import { silentDispatcherLogger } from '../../dispatcher/dispatcher-logger.js';
 import { dispatchFailingFast, RunAlreadyFailedError } from '../../dispatcher/fail-fast.js';
@@ -16,40 +12,29 @@ import { taskMessage, type JobSource } from '../../dispatcher/job-messages.js';
 import { isRetryableFailure } from '../../dispatcher/retryable-failure.js';
 import { runDispatch } from '../../dispatcher/run-dispatch.js';
 import { jobSource, UNIT_STEP } from '../dispatcher/dispatcher-fixtures.js';
-import { startFakeWorker, type FakeOutcome, type FakeWorker } from '../dispatcher/fake-worker.js';
+import type { FakeOutcome } from '../dispatcher/fake-worker.js';
+import { useEmbeddedJobPlane } from '../dispatcher/job-plane-fixture.js';
 
-let folder: string;
-let plane: JobPlane;
-let workers: FakeWorker[];
+const fixture = useEmbeddedJobPlane('forge-fail-fast-');
 let source: JobSource;
 
-beforeEach(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'forge-fail-fast-'));
-  plane = await createEmbeddedJobPlane({ dataDirectory: join(folder, 'plane') });
-  workers = [];
+beforeEach(() => {
   source = jobSource();
-});
-
-afterEach(async () => {
-  await Promise.all(workers.map((worker) => worker.stop()));
-  await plane.close();
-  await rm(folder, { recursive: true, force: true });
 });
 
 /** Task workers that end each job as `decide` says; one per job that may be held. */
 function taskWorkers(count: number, decide: (project: string) => FakeOutcome): void {
   for (let index = 0; index < count; index++) {
-    const worker = startFakeWorker(plane, 'tasks', (message: JobMessage) =>
+    fixture.fakeWorker('tasks', (message: JobMessage) =>
       decide(message.type === 'task' ? message.payload.project.name : ''),
     );
-    workers.push(worker);
   }
 }
 
 /** Dispatches project `project`'s task of phase `test`, as `forge-dispatcher task` does. */
 function dispatchTask(project: string): Promise<void> {
   return runDispatch({
-    plane,
+    plane: fixture.plane,
     request: {
       type: 'task',
       message: taskMessage(source, {
@@ -58,7 +43,7 @@ function dispatchTask(project: string): Promise<void> {
         projectPath: `services/${project}`,
         steps: [UNIT_STEP],
       }),
-      output: join(folder, `${project}.json`),
+      output: join(fixture.folder, `${project}.json`),
     },
     deadline: new Date(Date.now() + 30_000),
     pollInterval: { initialMs: 5, maxMs: 25 },
@@ -67,7 +52,7 @@ function dispatchTask(project: string): Promise<void> {
 }
 
 const jobId = (project: string) => `${source.runId}/task/test/${project}`;
-const status = async (project: string) => (await plane.jobs.get(jobId(project)))?.status;
+const status = async (project: string) => (await fixture.plane.jobs.get(jobId(project)))?.status;
 
 describe('dispatchFailingFast', () => {
   it('stops the run’s running jobs when its own job fails, so their dispatchers fail too', async () => {
@@ -82,7 +67,7 @@ describe('dispatchFailingFast', () => {
       .poll(() => Promise.all([status('web'), status('cli')]))
       .toEqual(['running', 'running']);
 
-    const failing = dispatchFailingFast({ jobs: plane.jobs, runId: source.runId }, () =>
+    const failing = dispatchFailingFast({ jobs: fixture.plane.jobs, runId: source.runId }, () =>
       dispatchTask('api'),
     );
 
@@ -102,20 +87,20 @@ describe('dispatchFailingFast', () => {
     taskWorkers(1, () => ({ status: 'failed', error: 'exit 1' }));
     await expect(dispatchTask('api')).rejects.toThrow(DispatchedJobFailedError);
 
-    const late = dispatchFailingFast({ jobs: plane.jobs, runId: source.runId }, () =>
+    const late = dispatchFailingFast({ jobs: fixture.plane.jobs, runId: source.runId }, () =>
       dispatchTask('web'),
     );
 
     await expect(late).rejects.toThrow(RunAlreadyFailedError);
     await expect(late).rejects.toThrow(`job ${jobId('api')}`);
-    expect(await plane.jobs.get(jobId('web'))).toBeUndefined();
+    expect(await fixture.plane.jobs.get(jobId('web'))).toBeUndefined();
   });
 
   it('leaves the run’s other jobs running when its own job was cancelled, not failed', async () => {
     taskWorkers(2, () => ({ status: 'hold-until-cancelled' }));
     const sibling = dispatchTask('web');
     sibling.catch(() => undefined);
-    const own = dispatchFailingFast({ jobs: plane.jobs, runId: source.runId }, () =>
+    const own = dispatchFailingFast({ jobs: fixture.plane.jobs, runId: source.runId }, () =>
       dispatchTask('api'),
     );
     own.catch(() => undefined);
@@ -123,14 +108,14 @@ describe('dispatchFailingFast', () => {
       .poll(() => Promise.all([status('web'), status('api')]))
       .toEqual(['running', 'running']);
 
-    await plane.jobs.requestCancel(jobId('api'));
+    await fixture.plane.jobs.requestCancel(jobId('api'));
 
     await expect(own).rejects.toThrow(/cancelled/);
-    expect(await plane.jobs.get(jobId('web'))).toMatchObject({
+    expect(await fixture.plane.jobs.get(jobId('web'))).toMatchObject({
       status: 'running',
       cancel_requested: false,
     });
-    await plane.jobs.requestCancel(jobId('web'));
+    await fixture.plane.jobs.requestCancel(jobId('web'));
     await expect(sibling).rejects.toThrow(/cancelled/);
   });
 
@@ -139,7 +124,7 @@ describe('dispatchFailingFast', () => {
     // The job table's run index is unreachable, as during a throttling episode.
     const jobs = {
       listByRun: () => Promise.reject(new Error('index unavailable')),
-      requestCancel: (id: string) => plane.jobs.requestCancel(id),
+      requestCancel: (id: string) => fixture.plane.jobs.requestCancel(id),
     };
 
     const failing = dispatchFailingFast({ jobs, runId: source.runId }, () => dispatchTask('api'));

@@ -4,16 +4,13 @@
  * and expanded as Argo's controller does (`argo-substitution.ts`), and the resulting dispatcher
  * pods are checked against the run plan (`buildRunPlan`), Argo's schema and its size limits.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEmbeddedJobPlane } from '../../adapters/job-plane/embedded-job-plane.js';
+import { describe, expect, it } from 'vitest';
 import { DISCOVERY_LIMITS, type DiscoveryOutput } from '../../core/contracts/discovery-output.js';
 import { discoveryJobId, taskJobId } from '../../core/contracts/jobs.js';
 import { discoveryResultKey } from '../../core/job-plane/blob-keys.js';
 import { buildRunPlan } from '../../core/plan/run-plan.js';
-import type { JobPlane } from '../../core/ports/job-plane.js';
 import { renderWorkflow } from '../../core/workflow/render-workflow.js';
 import type { ContainerTemplate, WorkflowManifest } from '../../core/workflow/workflow-manifest.js';
 import { loadDiscoveredTask } from '../../dispatcher/discovered-task.js';
@@ -22,6 +19,7 @@ import {
   type DiscoveryOutputFiles,
 } from '../../dispatcher/dispatcher-outputs.js';
 import { taskMessage } from '../../dispatcher/job-messages.js';
+import { useEmbeddedJobPlane } from '../dispatcher/job-plane-fixture.js';
 import { simulateWorkflow, type SimulatedPod } from './argo-run-simulation.js';
 import { workflowValidator } from './argo-schema.js';
 import { MAX_WORKFLOW_SIZE, estimateStatusSize } from './argo-status-size.js';
@@ -47,18 +45,7 @@ const OUTPUT_FLAGS: Readonly<Record<string, keyof DiscoveryOutputFiles>> = {
 
 const validateClosed = workflowValidator({ closed: true });
 
-let folder: string;
-let plane: JobPlane;
-
-beforeEach(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'forge-workflow-plans-'));
-  plane = await createEmbeddedJobPlane({ dataDirectory: join(folder, 'plane') });
-});
-
-afterEach(async () => {
-  await plane.close();
-  await rm(folder, { recursive: true, force: true });
-});
+const fixture = useEmbeddedJobPlane('forge-workflow-plans-');
 
 function containerTemplate(manifest: WorkflowManifest, name: string): ContainerTemplate {
   const found = manifest.spec.templates.find((template) => template.name === name);
@@ -75,7 +62,7 @@ async function discoveryParameters(
   output: DiscoveryOutput,
 ): Promise<Record<string, string>> {
   const discovery = containerTemplate(manifest, 'discovery');
-  const local = (path: string) => join(folder, 'outputs', basename(path));
+  const local = (path: string) => join(fixture.folder, 'outputs', basename(path));
   const files: Record<string, string> = {};
   discovery.container.args.forEach((arg, index) => {
     const key = OUTPUT_FLAGS[arg];
@@ -95,11 +82,11 @@ async function discoveryParameters(
 async function recordDiscovery(output: DiscoveryOutput): Promise<void> {
   const jobId = discoveryJobId(RUN_ID);
   const key = discoveryResultKey(RUN_ID);
-  await plane.jobs.create({ job_id: jobId, run_id: RUN_ID, type: 'discovery' });
-  await plane.jobs.transition(jobId, 'running', { worker_id: 'test' });
-  await plane.blobs.results.put(key, JSON.stringify(output));
-  await plane.jobs.transition(jobId, 'completed', {
-    result_location: plane.blobs.results.locationOf(key),
+  await fixture.plane.jobs.create({ job_id: jobId, run_id: RUN_ID, type: 'discovery' });
+  await fixture.plane.jobs.transition(jobId, 'running', { worker_id: 'test' });
+  await fixture.plane.blobs.results.put(key, JSON.stringify(output));
+  await fixture.plane.jobs.transition(jobId, 'completed', {
+    result_location: fixture.plane.blobs.results.locationOf(key),
   });
 }
 
@@ -199,7 +186,7 @@ describe('a rendered workflow run against discovery outputs', () => {
       for (const [index, pod] of tasks.entries()) {
         if (index % every !== 0) continue;
         const loaded = await loadDiscoveredTask(
-          plane,
+          fixture.plane,
           RUN_ID,
           flag(pod, '--phase') as string,
           flag(pod, '--project') as string,

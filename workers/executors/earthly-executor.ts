@@ -7,9 +7,9 @@ import {
   type EarthlyFailureRules,
 } from './earthly-failure-classifier.js';
 import { BuildkitRunnersUnavailableError, StepActionUnsupportedError } from './executor-errors.js';
-import { assertKillGrace, cancellationReason, runStepProcess } from './run-step-process.js';
-import { SecretMasker } from './secret-masker.js';
-import { buildStepEnvironment } from './step-environment.js';
+import { cancellationReason } from './run-step-process.js';
+import type { SecretMasker } from './secret-masker.js';
+import { StepProcessLauncher, type StepProcessSettings } from './step-process-launcher.js';
 import {
   StepOutcome,
   type StepExecutor,
@@ -26,8 +26,8 @@ export interface BuildkitRunnerSource {
   acquire(exclude?: ReadonlySet<string>): RunnerLease;
 }
 
-/** Options of an {@link EarthlyExecutor}. */
-export interface EarthlyExecutorOptions {
+/** Options of an {@link EarthlyExecutor}; `baseEnv` also gives the PATH the binary is found on. */
+export interface EarthlyExecutorOptions extends StepProcessSettings {
   /** The BuildKit runners (a `BuildkitRunnerPool`). */
   readonly runners: BuildkitRunnerSource;
   /** The CLI: a path, or a name on PATH; default the first of `earthly`, `earth` on PATH. */
@@ -40,14 +40,6 @@ export interface EarthlyExecutorOptions {
   readonly tls?: BuildkitTlsSource;
   /** How connection failures are recognised; fields default to `DEFAULT_EARTHLY_FAILURE_RULES`. */
   readonly failureRules?: Partial<EarthlyFailureRules>;
-  /** The worker environment (PATH for the binary lookup, inherited names); default `process.env`. */
-  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
-  /** Names inherited from `baseEnv`; default `DEFAULT_INHERITED_ENV` (PATH, HOME, LANG...). */
-  readonly inheritedEnv?: readonly string[];
-  /** Milliseconds between SIGTERM and SIGKILL when a step is stopped; default 1000. */
-  readonly killGraceMs?: number;
-  /** Shortest secret value that is masked in output; default 4. */
-  readonly minSecretLength?: number;
 }
 
 interface Prepared {
@@ -73,7 +65,7 @@ interface AttemptContext {
  * in `workdir`. Each secret is in the process environment and named with `--secret NAME`, which
  * Earthly reads from the environment, so values never appear on a command line.
  *
- * Streaming, masking, timeout and cancellation are the shell executor's (shared `runProcess`).
+ * Streaming, masking, timeout and cancellation are the shell executor's (shared `StepProcessLauncher`).
  * A run that fails for a connection failure (see `EarthlyFailureRules`) is retried ONCE on
  * another runner within the step's remaining time; a build failure never is. Each attempt tells
  * the pool how the runner did, which drives its circuit breakers; with no runner available the
@@ -84,11 +76,11 @@ interface AttemptContext {
  */
 export class EarthlyExecutor implements StepExecutor {
   private readonly rules: EarthlyFailureRules;
-  private readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  private readonly launcher: StepProcessLauncher;
   private preparation: Promise<Prepared> | undefined;
 
   constructor(private readonly options: EarthlyExecutorOptions) {
-    assertKillGrace(options.killGraceMs);
+    this.launcher = new StepProcessLauncher(options);
     const rules = options.failureRules ?? {};
     this.rules = {
       connectionPatterns:
@@ -98,7 +90,6 @@ export class EarthlyExecutor implements StepExecutor {
       connectionExitCodes:
         rules.connectionExitCodes ?? DEFAULT_EARTHLY_FAILURE_RULES.connectionExitCodes,
     };
-    this.baseEnv = options.baseEnv ?? process.env;
   }
 
   async run(request: StepRunRequest): Promise<StepRunResult> {
@@ -112,10 +103,7 @@ export class EarthlyExecutor implements StepExecutor {
       request,
       target: step.target,
       prepared,
-      masker: new SecretMasker({
-        secrets: [...Object.values(request.secrets), ...prepared.tlsSecretValues],
-        minLength: this.options.minSecretLength,
-      }),
+      masker: this.launcher.masker(request, prepared.tlsSecretValues),
       deadline: startedAt + request.timeoutSeconds * 1000,
     };
     const elapsed = (): number => Math.round(performance.now() - startedAt);
@@ -171,21 +159,11 @@ export class EarthlyExecutor implements StepExecutor {
     let tail = '';
     let result: StepRunResult;
     try {
-      result = await runStepProcess({
-        spec: {
-          file: prepared.binary,
-          args: earthlyArguments(request, context.target, lease.address, prepared.configFile),
-          cwd: request.workdir,
-          env: buildStepEnvironment({
-            baseEnv: this.baseEnv,
-            request,
-            inheritedNames: this.options.inheritedEnv,
-          }),
-        },
-        request,
-        masker,
+      result = await this.launcher.run(request, {
+        file: prepared.binary,
+        args: earthlyArguments(request, context.target, lease.address, prepared.configFile),
         timeoutMs: context.deadline - performance.now(),
-        killGraceMs: this.options.killGraceMs,
+        masker,
         onRawOutput: (chunk) => {
           tail = (tail + chunk).slice(-CLASSIFIED_TAIL_CHARS);
         },
@@ -212,7 +190,7 @@ export class EarthlyExecutor implements StepExecutor {
   private prepare(): Promise<Prepared> {
     this.preparation ??= (async (): Promise<Prepared> => {
       const [binary, tls] = await Promise.all([
-        findEarthlyBinary({ binary: this.options.binary, path: this.baseEnv['PATH'] }),
+        findEarthlyBinary({ binary: this.options.binary, path: this.launcher.baseEnv['PATH'] }),
         this.options.tls?.prepare(),
       ]);
       return { binary, configFile: tls?.configFile, tlsSecretValues: tls?.secretValues ?? [] };

@@ -1,21 +1,11 @@
 import { StepActionUnsupportedError } from './executor-errors.js';
-import { assertKillGrace, runStepProcess } from './run-step-process.js';
-import { SecretMasker } from './secret-masker.js';
-import { buildStepEnvironment } from './step-environment.js';
+import { StepProcessLauncher, type StepProcessSettings } from './step-process-launcher.js';
 import type { StepExecutor, StepRunRequest, StepRunResult } from './step-executor.js';
 
 /** Options of a {@link ShellExecutor}; all optional. */
-export interface ShellExecutorOptions {
+export interface ShellExecutorOptions extends StepProcessSettings {
   /** The shell; default `/bin/sh` (run as `<shell> -c <run>`). */
   readonly shell?: string;
-  /** The worker environment that inherited names are taken from; default `process.env`. */
-  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
-  /** Names inherited from `baseEnv`; default `DEFAULT_INHERITED_ENV` (PATH, HOME, LANG...). */
-  readonly inheritedEnv?: readonly string[];
-  /** Milliseconds between SIGTERM and SIGKILL when a step is stopped; default 1000. */
-  readonly killGraceMs?: number;
-  /** Shortest secret value that is masked in output; default 4. */
-  readonly minSecretLength?: number;
 }
 
 /**
@@ -27,12 +17,11 @@ export interface ShellExecutorOptions {
  */
 export class ShellExecutor implements StepExecutor {
   private readonly shell: string;
-  private readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  private readonly launcher: StepProcessLauncher;
 
-  constructor(private readonly options: ShellExecutorOptions = {}) {
-    assertKillGrace(options.killGraceMs);
+  constructor(options: ShellExecutorOptions = {}) {
+    this.launcher = new StepProcessLauncher(options);
     this.shell = options.shell ?? '/bin/sh';
-    this.baseEnv = options.baseEnv ?? process.env;
   }
 
   async run(request: StepRunRequest): Promise<StepRunResult> {
@@ -40,25 +29,11 @@ export class ShellExecutor implements StepExecutor {
     if (step.action !== 'shell') {
       throw new StepActionUnsupportedError(step.name, step.action, 'the shell executor');
     }
-    const masker = new SecretMasker({
-      secrets: Object.values(request.secrets),
-      minLength: this.options.minSecretLength,
-    });
-    return runStepProcess({
-      spec: {
-        file: this.shell,
-        args: ['-c', step.run],
-        cwd: request.workdir,
-        env: buildStepEnvironment({
-          baseEnv: this.baseEnv,
-          request,
-          inheritedNames: this.options.inheritedEnv,
-        }),
-      },
-      request,
-      masker,
+    return this.launcher.run(request, {
+      file: this.shell,
+      args: ['-c', step.run],
       timeoutMs: request.timeoutSeconds * 1000,
-      killGraceMs: this.options.killGraceMs,
+      masker: this.launcher.masker(request),
     });
   }
 }

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 import type { JobMessage } from '../../core/contracts/jobs.js';
-import type { JobOutcome } from './job-handler.js';
+import type { JobHandler, JobOutcome } from './job-handler.js';
 import { JobStoppedError, JobStopReason, JobWorkerOptionsError } from './job-worker-errors.js';
 import type { JobWorkerQueue } from './job-worker-options.js';
 import { aborted, sleep, WorkerHarness } from './testing/worker-harness.js';
@@ -17,6 +17,25 @@ describe('JobWorker', () => {
   afterEach(async () => {
     await harness.close();
   });
+
+  /** Waits until the worker has dealt with every message: none visible, none in flight. */
+  async function queueDrained(options?: { timeout: number }): Promise<void> {
+    await vi.waitFor(
+      async () => expect(await harness.queue.depth()).toEqual({ visible: 0, inFlight: 0 }),
+      options,
+    );
+  }
+
+  /**
+   * Starts a worker with a handler that completes any job, and waits until the queue is empty:
+   * the handler, to check whether the worker ran it at all.
+   */
+  async function drainWithCompletingHandler(): Promise<Mock<JobHandler>> {
+    const handler = vi.fn<JobHandler>(() => Promise.resolve(completed));
+    await harness.startWorker({ handler });
+    await queueDrained();
+    return handler;
+  }
 
   it('runs a job once, records it completed, and only then deletes its message', async () => {
     const { queue, jobs } = harness;
@@ -42,7 +61,7 @@ describe('JobWorker', () => {
         return Promise.resolve(completed);
       },
     });
-    await vi.waitFor(async () => expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0 }));
+    await queueDrained();
 
     expect(received).toEqual([job]);
     expect(statusesAtDelete).toEqual(['completed']);
@@ -59,9 +78,7 @@ describe('JobWorker', () => {
     await harness.startWorker({
       handler: () => Promise.resolve({ status: 'failed', error: 'step build exited with 2' }),
     });
-    await vi.waitFor(async () =>
-      expect(await harness.queue.depth()).toEqual({ visible: 0, inFlight: 0 }),
-    );
+    await queueDrained();
 
     expect(await harness.jobs.get(job.job_id)).toMatchObject({
       status: 'failed',
@@ -72,12 +89,8 @@ describe('JobWorker', () => {
   it('deletes a redelivered job that already ended without running it', async () => {
     const job = await harness.submit();
     await harness.jobs.transition(job.job_id, 'completed', { result_location: 'first-run' });
-    const handler = vi.fn(() => Promise.resolve(completed));
 
-    await harness.startWorker({ handler });
-    await vi.waitFor(async () =>
-      expect(await harness.queue.depth()).toEqual({ visible: 0, inFlight: 0 }),
-    );
+    const handler = await drainWithCompletingHandler();
 
     expect(handler).not.toHaveBeenCalled();
     expect(await harness.jobs.get(job.job_id)).toMatchObject({
@@ -101,10 +114,7 @@ describe('JobWorker', () => {
         return completed;
       },
     });
-    await vi.waitFor(
-      async () => expect(await harness.queue.depth()).toEqual({ visible: 0, inFlight: 0 }),
-      { timeout: 5000 },
-    );
+    await queueDrained({ timeout: 5000 });
 
     expect(mostRunning).toBe(3);
     const records = await Promise.all(submitted.map((job) => harness.jobs.get(job.job_id)));
@@ -154,9 +164,7 @@ describe('JobWorker', () => {
     await harness.jobs.requestCancel(job.job_id);
     await vi.waitFor(() => expect(stopReason).toBeDefined(), { timeout: 2000, interval: 20 });
     const abortedAfterMs = performance.now() - requestedAt;
-    await vi.waitFor(async () =>
-      expect(await harness.queue.depth()).toEqual({ visible: 0, inFlight: 0 }),
-    );
+    await queueDrained();
 
     expect(abortedAfterMs).toBeLessThan(1300);
     expect(stopReason).toBeInstanceOf(JobStoppedError);
@@ -170,12 +178,8 @@ describe('JobWorker', () => {
   it('cancels a job whose cancellation was requested before it started, without running it', async () => {
     const job = await harness.submit();
     await harness.jobs.requestCancel(job.job_id);
-    const handler = vi.fn(() => Promise.resolve(completed));
 
-    await harness.startWorker({ handler });
-    await vi.waitFor(async () =>
-      expect(await harness.queue.depth()).toEqual({ visible: 0, inFlight: 0 }),
-    );
+    const handler = await drainWithCompletingHandler();
 
     expect(handler).not.toHaveBeenCalled();
     expect((await harness.jobs.get(job.job_id))?.status).toBe('cancelled');
@@ -183,12 +187,8 @@ describe('JobWorker', () => {
 
   it('fails a job whose deadline passed before it started, without running it', async () => {
     const job = await harness.submit({ deadline: new Date(Date.now() - 1000) });
-    const handler = vi.fn(() => Promise.resolve(completed));
 
-    await harness.startWorker({ handler });
-    await vi.waitFor(async () =>
-      expect(await harness.queue.depth()).toEqual({ visible: 0, inFlight: 0 }),
-    );
+    const handler = await drainWithCompletingHandler();
 
     expect(handler).not.toHaveBeenCalled();
     expect(await harness.jobs.get(job.job_id)).toMatchObject({

@@ -1,4 +1,11 @@
-import { RunStatusEventSchema, type RunStatusEvent } from '../../core/contracts/status-events.js';
+import type { z } from 'zod';
+import { RunStatusEventSchema, type RunStatusEvent } from '../../contracts/status-events.js';
+
+/*
+ * Run status events for the tests of GitHub reporting: the unit tests beside this folder and
+ * the fan-out, sink and handler tests under test/github. Every event is checked against the
+ * contract, so a test never feeds the code an event a producer could not send.
+ */
 
 /** The run most tests report on. */
 export const RUN_ID = '3f1c9a52-6f0e-4b7a-9d55-0d7c2b1e4a10';
@@ -7,11 +14,14 @@ export const REPOSITORY = 'acme/widgets';
 /** Its commit. */
 export const COMMIT_SHA = 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3';
 
+/** Fields of an event as a producer writes them: any subset, defaults not yet applied. */
+export type StatusEventFields = Partial<z.input<typeof RunStatusEventSchema>>;
+
 /**
  * A valid `RunStatusEvent` of run {@link RUN_ID} on {@link COMMIT_SHA}, created and not yet
  * discovered, with `overrides` applied (and checked against the contract).
  */
-export function statusEvent(overrides: Partial<RunStatusEvent> = {}): RunStatusEvent {
+export function statusEvent(overrides: StatusEventFields = {}): RunStatusEvent {
   return RunStatusEventSchema.parse({
     run_id: RUN_ID,
     repository: REPOSITORY,
@@ -32,7 +42,7 @@ export function statusEvent(overrides: Partial<RunStatusEvent> = {}): RunStatusE
 }
 
 /** The events of a successful run in order: created, discovered (3 groups), 3 groups done. */
-export function successfulRunEvents(overrides: Partial<RunStatusEvent> = {}): RunStatusEvent[] {
+export function successfulRunEvents(overrides: StatusEventFields = {}): RunStatusEvent[] {
   const base = { groups_total: 3, ...overrides };
   return [
     statusEvent({ ...base, groups_total: 0, sequence: 0 }),
