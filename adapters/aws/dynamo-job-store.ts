@@ -1,11 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { JobRecordSchema, type JobRecord, type StepProgress } from '../../core/contracts/jobs.js';
 import {
@@ -16,10 +9,15 @@ import {
   newJobRecord,
   unwrittenResult,
 } from '../../core/job-plane/job-record-changes.js';
-import { JobNotFoundError, JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
+import {
+  JobNotFoundError,
+  type JobPlaneOperationError,
+} from '../../core/job-plane/job-plane-errors.js';
 import {
   checkJobClaimRequest,
   decideJobClaim,
+} from '../../core/job-plane/job-ownership-changes.js';
+import {
   JobClaimOutcome,
   type CreateJobResult,
   type JobClaimRequest,
@@ -31,16 +29,20 @@ import {
   type NewJob,
 } from '../../core/ports/job-store.js';
 import type { RetryOptions } from '../../core/retry.js';
-import {
-  EXECUTION_STATUSES,
-  isTerminalJobStatus,
-  JOB_STATUSES,
-  JobStatus,
-} from '../../core/statuses.js';
-import { transitionExecution, transitionJob, TransitionOutcome } from '../../core/transitions.js';
+import type { JobStatus } from '../../core/statuses.js';
+import { TransitionOutcome } from '../../core/transitions.js';
 import { sdkClientConfig, type AwsClientConfig } from './aws-client-config.js';
-import { JOBS_BY_RUN_INDEX } from './job-plane-resources.js';
-import { ConditionNotMet, DynamoCalls, UpdateExpressionBuilder } from './dynamo-calls.js';
+import { DynamoJobTable } from './dynamo-job-table.js';
+import {
+  cancelRequestWrite,
+  claimWrite,
+  heartbeatWrite,
+  releaseWrite,
+  stepWrite,
+  transitionWrite,
+  type ClaimedFrom,
+  type DynamoWrite,
+} from './dynamo-job-writes.js';
 
 /** Options of {@link DynamoJobStore}; only `tableName` is required. */
 export interface DynamoJobStoreOptions {
@@ -66,8 +68,6 @@ const DEFAULT_CALL_RETRY: RetryOptions = {
   jitterMs: 50,
 };
 
-const TERMINAL_JOB_STATUSES = [JobStatus.completed, JobStatus.failed, JobStatus.cancelled];
-
 /** How many jobs' step names the store remembers to shape its first step write (a hint). */
 const REMEMBERED_JOBS = 1000;
 
@@ -77,11 +77,6 @@ const StatusChangesSchema = JobRecordSchema.pick({
   result_location: true,
   error: true,
 });
-
-/** The outcome of one conditional UpdateItem: the new record, or the record that failed it. */
-type ConditionalUpdate =
-  | { readonly written: true; readonly record: JobRecord }
-  | { readonly written: false; readonly existing: JobRecord };
 
 /**
  * The job store on DynamoDB (DESIGN.md section 5): one item per job keyed by `job_id`, the
@@ -100,15 +95,15 @@ type ConditionalUpdate =
  * from the record the failed condition returned; statuses only move forward, so such conflicts
  * are few and bounded.
  *
- * Every SDK error becomes a `JobPlaneOperationError` naming the operation and the table;
- * throttling and 5xx are retried first, credential and missing-table errors never.
+ * The calls and the item mapping live in `DynamoJobTable`, the update and condition
+ * expressions in `dynamo-job-writes.ts`. Every SDK error becomes a `JobPlaneOperationError`
+ * naming the operation and the table; throttling and 5xx are retried first, credential and
+ * missing-table errors never.
  */
 export class DynamoJobStore implements JobStore {
-  private readonly tableName: string;
   private readonly client: DynamoDBClient;
   private readonly ownsClient: boolean;
-  private readonly documents: DynamoDBDocumentClient;
-  private readonly calls: DynamoCalls;
+  private readonly table: DynamoJobTable;
   private readonly maxConflicts: number;
   private readonly now: () => Date;
   /** Step names last seen per job: only shapes the first attempt of a step update. */
@@ -116,77 +111,32 @@ export class DynamoJobStore implements JobStore {
   private closed = false;
 
   constructor(options: DynamoJobStoreOptions) {
-    this.tableName = options.tableName;
     this.ownsClient = options.client === undefined;
     this.client = options.client ?? new DynamoDBClient(sdkClientConfig(options.clientConfig));
-    this.documents = DynamoDBDocumentClient.from(this.client, {
-      marshallOptions: { removeUndefinedValues: true },
+    this.table = new DynamoJobTable({
+      tableName: options.tableName,
+      client: this.client,
+      retry: { ...DEFAULT_CALL_RETRY, ...options.retry },
+      onRecord: (record) => this.rememberSteps(record),
     });
-    this.calls = new DynamoCalls(this.tableName, { ...DEFAULT_CALL_RETRY, ...options.retry });
     this.maxConflicts = options.maxConflicts ?? 10;
     this.now = options.now ?? (() => new Date());
   }
 
   async create(job: NewJob): Promise<CreateJobResult> {
-    const record = newJobRecord(job, this.now());
-    try {
-      await this.calls.send('dynamodb:PutItem', () =>
-        this.documents.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: record,
-            ConditionExpression: 'attribute_not_exists(job_id)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-      return { created: true, record };
-    } catch (error) {
-      if (!(error instanceof ConditionNotMet)) throw error;
-      const existing =
-        error.existing === undefined
-          ? await this.get(job.job_id)
-          : this.parse('dynamodb:PutItem', error.existing);
-      if (existing === undefined) {
-        throw new JobPlaneOperationError(
-          'dynamodb:PutItem',
-          this.tableName,
-          'condition failed on a missing job',
-          { retryable: true },
-        );
-      }
-      return { created: false, existing };
-    }
+    const result = await this.table.putNew(newJobRecord(job, this.now()));
+    return result.written
+      ? { created: true, record: result.record }
+      : { created: false, existing: result.existing };
   }
 
-  async get(jobId: string): Promise<JobRecord | undefined> {
-    const output = await this.calls.send('dynamodb:GetItem', () =>
-      this.documents.send(
-        new GetCommand({ TableName: this.tableName, Key: { job_id: jobId }, ConsistentRead: true }),
-      ),
-    );
-    return output.Item === undefined ? undefined : this.parse('dynamodb:GetItem', output.Item);
+  get(jobId: string): Promise<JobRecord | undefined> {
+    return this.table.get(jobId);
   }
 
   /** Reads the `run_id` index page by page; on AWS the index is eventually consistent. */
   async listByRun(runId: string): Promise<readonly JobRecord[]> {
-    const records: JobRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const output = await this.calls.send('dynamodb:Query', () =>
-        this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: JOBS_BY_RUN_INDEX,
-            KeyConditionExpression: 'run_id = :run',
-            ExpressionAttributeValues: { ':run': runId },
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const item of output.Items ?? []) records.push(this.parse('dynamodb:Query', item));
-      startKey = output.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    const records = await this.table.queryByRun(runId);
     return records.sort((left, right) => compareText(left.job_id, right.job_id));
   }
 
@@ -205,26 +155,13 @@ export class DynamoJobStore implements JobStore {
         `the changes to job ${jobId} are invalid: ${z.prettifyError(checked.error)}`,
       );
     }
-    const priors = JOB_STATUSES.filter(
-      (prior) => transitionJob(prior, status).outcome === TransitionOutcome.applied,
-    );
+    const write = transitionWrite(status, checked.data, this.now().toISOString());
     let current: JobRecord | undefined;
-    if (priors.length === 0) {
+    if (write === undefined) {
       current = await this.get(jobId);
       if (current === undefined) throw new JobNotFoundError(jobId);
     } else {
-      const stamp = this.now().toISOString();
-      const expression = new UpdateExpressionBuilder();
-      const assignments = assign(expression, {
-        status,
-        updated_at: stamp,
-        ...(isTerminalJobStatus(status) ? { completed_at: stamp } : {}),
-        ...checked.data,
-      });
-      if (status === JobStatus.running)
-        assignments.push(ifNotExists(expression, 'started_at', stamp));
-      const condition = `${expression.name('status')} IN (${priors.map((prior) => expression.value(prior)).join(', ')})`;
-      const result = await this.conditionalUpdate(jobId, assignments, condition, expression);
+      const result = await this.table.update(jobId, write);
       if (result.written) return { outcome: 'applied', record: result.record };
       current = result.existing;
     }
@@ -254,13 +191,13 @@ export class DynamoJobStore implements JobStore {
           return unwrittenResult(decision, current);
         known = current.steps === undefined ? undefined : new Set(Object.keys(current.steps));
       }
-      const write = this.stepWrite(stepName, checked, known);
+      const write = stepWrite(stepName, checked, known, this.now().toISOString());
       if (write === undefined) {
         current = await this.get(jobId);
         if (current === undefined) throw new JobNotFoundError(jobId);
         continue;
       }
-      const result = await this.conditionalUpdate(jobId, ...write);
+      const result = await this.table.update(jobId, write);
       if (result.written) return { outcome: 'applied', record: result.record };
       current = result.existing;
     }
@@ -268,16 +205,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   async requestCancel(jobId: string): Promise<JobRecord> {
-    const expression = new UpdateExpressionBuilder();
-    const cancel = expression.name('cancel_requested');
-    const assignments = assign(expression, {
-      cancel_requested: true,
-      updated_at: this.now().toISOString(),
-    });
-    const terminal = TERMINAL_JOB_STATUSES.map((value) => expression.value(value)).join(', ');
-    // Nothing is written for a job that has ended or was already asked to stop.
-    const condition = `attribute_exists(job_id) AND NOT (${expression.name('status')} IN (${terminal})) AND (attribute_not_exists(${cancel}) OR ${cancel} = ${expression.value(false)})`;
-    const result = await this.conditionalUpdate(jobId, assignments, condition, expression);
+    const result = await this.table.update(jobId, cancelRequestWrite(this.now().toISOString()));
     return result.written ? result.record : result.existing;
   }
 
@@ -290,11 +218,10 @@ export class DynamoJobStore implements JobStore {
     checkJobClaimRequest(jobId, request);
     let current: JobRecord | undefined;
     for (let attempt = 0; attempt < this.maxConflicts; attempt += 1) {
-      const expression = new UpdateExpressionBuilder();
       const stamp = this.now().toISOString();
       let outcome: typeof JobClaimOutcome.claimed | typeof JobClaimOutcome.takenOver =
         JobClaimOutcome.claimed;
-      const conditions = [sameAs(expression, 'status', current?.status ?? JobStatus.pending)];
+      let from: ClaimedFrom | undefined;
       if (current !== undefined) {
         const decision = decideJobClaim(current, request, this.now());
         if (
@@ -304,28 +231,9 @@ export class DynamoJobStore implements JobStore {
           return { outcome: decision.outcome, record: current };
         }
         outcome = decision.outcome;
-        conditions.push(
-          sameAs(expression, 'worker_id', current.worker_id),
-          sameAs(expression, 'heartbeat_at', current.heartbeat_at),
-        );
+        from = current;
       }
-      const cancel = expression.name('cancel_requested');
-      conditions.push(
-        `(attribute_not_exists(${cancel}) OR ${cancel} = ${expression.value(false)})`,
-      );
-      const assignments = assign(expression, {
-        status: JobStatus.running,
-        worker_id: request.workerId,
-        heartbeat_at: stamp,
-        updated_at: stamp,
-      });
-      assignments.push(ifNotExists(expression, 'started_at', stamp));
-      const result = await this.conditionalUpdate(
-        jobId,
-        assignments,
-        conditions.join(' AND '),
-        expression,
-      );
+      const result = await this.table.update(jobId, claimWrite(request.workerId, stamp, from));
       if (result.written) {
         return outcome === JobClaimOutcome.takenOver
           ? { outcome, record: result.record, previousWorkerId: current?.worker_id }
@@ -338,16 +246,12 @@ export class DynamoJobStore implements JobStore {
 
   /** `SET heartbeat_at` on the condition that the job is running under `workerId`. */
   async heartbeat(jobId: string, workerId: string): Promise<JobOwnershipResult> {
-    return this.ownerUpdate(jobId, workerId, (expression) => {
-      return `SET ${assign(expression, { heartbeat_at: this.now().toISOString() }).join(', ')}`;
-    });
+    return this.ownerUpdate(jobId, heartbeatWrite(workerId, this.now().toISOString()));
   }
 
   /** `REMOVE worker_id, heartbeat_at` on the condition that the job is running under `workerId`. */
   async release(jobId: string, workerId: string): Promise<JobOwnershipResult> {
-    return this.ownerUpdate(jobId, workerId, (expression) => {
-      return `REMOVE ${expression.name('worker_id')}, ${expression.name('heartbeat_at')}`;
-    });
+    return this.ownerUpdate(jobId, releaseWrite(workerId));
   }
 
   /** Destroys the client the store made (not one it was given); idempotent. */
@@ -358,111 +262,22 @@ export class DynamoJobStore implements JobStore {
     return Promise.resolve();
   }
 
-  /**
-   * A step update as one write: the whole `steps` map when the record has none, a new entry
-   * for a step it lacks, or the reported fields of a step it has, conditional on the statuses
-   * that step may come from (`undefined` when none may: the update can only be unchanged or
-   * ignored). `known` holds the record's step names, `undefined` when it has no `steps`.
-   */
-  private stepWrite(
-    stepName: string,
-    progress: StepProgress,
-    known: ReadonlySet<string> | undefined,
-  ): [string[], string, UpdateExpressionBuilder] | undefined {
-    const expression = new UpdateExpressionBuilder();
-    const entry = definedFields(progress);
-    const steps = expression.name('steps');
-    const updatedAt = assign(expression, { updated_at: this.now().toISOString() });
-    if (known === undefined) {
-      const map = expression.value({ [stepName]: entry });
-      const condition = `attribute_exists(job_id) AND attribute_not_exists(${steps})`;
-      return [[`${steps} = ${map}`, ...updatedAt], condition, expression];
-    }
-    const step = `${steps}.${expression.name(stepName)}`;
-    if (!known.has(stepName)) {
-      const condition = `attribute_exists(${steps}) AND attribute_not_exists(${step})`;
-      return [[`${step} = ${expression.value(entry)}`, ...updatedAt], condition, expression];
-    }
-    const priors = EXECUTION_STATUSES.filter(
-      (prior) => transitionExecution(prior, progress.status).outcome === TransitionOutcome.applied,
-    );
-    if (priors.length === 0) return undefined;
-    const fields = Object.entries(entry).map(
-      ([field, value]) => `${step}.${expression.name(field)} = ${expression.value(value)}`,
-    );
-    const condition = `${step}.${expression.name('status')} IN (${priors.map((prior) => expression.value(prior)).join(', ')})`;
-    return [[...fields, ...updatedAt], condition, expression];
-  }
-
-  /** One UpdateItem made only while the job runs under `workerId`. */
-  private async ownerUpdate(
-    jobId: string,
-    workerId: string,
-    update: (expression: UpdateExpressionBuilder) => string,
-  ): Promise<JobOwnershipResult> {
-    const expression = new UpdateExpressionBuilder();
-    const condition = `${sameAs(expression, 'status', JobStatus.running)} AND ${sameAs(expression, 'worker_id', workerId)}`;
-    const result = await this.conditionalUpdate(jobId, update(expression), condition, expression);
+  /** One of the owner's writes: written only while the job runs under that worker. */
+  private async ownerUpdate(jobId: string, write: DynamoWrite): Promise<JobOwnershipResult> {
+    const result = await this.table.update(jobId, write);
     return result.written
       ? { owned: true, record: result.record }
       : { owned: false, record: result.existing };
   }
 
-  /**
-   * One UpdateItem (an expression, or `SET` of assignments) under `condition`, which must
-   * imply that the item exists (UpdateItem would otherwise create it).
-   */
-  private async conditionalUpdate(
-    jobId: string,
-    update: string | readonly string[],
-    condition: string,
-    expression: UpdateExpressionBuilder,
-  ): Promise<ConditionalUpdate> {
-    try {
-      const output = await this.calls.send('dynamodb:UpdateItem', () =>
-        this.documents.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { job_id: jobId },
-            UpdateExpression: typeof update === 'string' ? update : `SET ${update.join(', ')}`,
-            ConditionExpression: condition,
-            ...expression.attributes(),
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-      return { written: true, record: this.parse('dynamodb:UpdateItem', output.Attributes) };
-    } catch (error) {
-      if (!(error instanceof ConditionNotMet)) throw error;
-      if (error.existing === undefined) throw new JobNotFoundError(jobId);
-      return { written: false, existing: this.parse('dynamodb:UpdateItem', error.existing) };
-    }
-  }
-
   private conflictError(jobId: string): JobPlaneOperationError {
-    return new JobPlaneOperationError(
+    return this.table.operationError(
       'dynamodb:UpdateItem',
-      this.tableName,
       `job ${jobId} kept changing under ${this.maxConflicts} conditional updates`,
-      { retryable: true },
     );
   }
 
-  /** Validates a stored item, and remembers its step names for the next step update. */
-  private parse(operation: string, item: Record<string, unknown> | undefined): JobRecord {
-    const parsed = JobRecordSchema.safeParse(item);
-    if (parsed.success) {
-      this.rememberSteps(parsed.data);
-      return parsed.data;
-    }
-    throw new JobPlaneOperationError(
-      operation,
-      this.tableName,
-      `the stored job ${JSON.stringify(item?.['job_id'])} is not a valid job record: ${z.prettifyError(parsed.error)}`,
-    );
-  }
-
+  /** Remembers a record's step names for the next step update of its job. */
   private rememberSteps(record: JobRecord): void {
     if (record.steps === undefined) return;
     this.stepNames.delete(record.job_id);
@@ -472,33 +287,6 @@ export class DynamoJobStore implements JobStore {
       if (oldest.done !== true) this.stepNames.delete(oldest.value);
     }
   }
-}
-
-/** `#name = :value` for each defined field. */
-function assign(expression: UpdateExpressionBuilder, fields: Record<string, unknown>): string[] {
-  return Object.entries(definedFields(fields)).map(
-    ([field, value]) => `${expression.name(field)} = ${expression.value(value)}`,
-  );
-}
-
-/** Sets `field` only where it is not set yet (a job's first start stays its start). */
-function ifNotExists(expression: UpdateExpressionBuilder, field: string, value: unknown): string {
-  const name = expression.name(field);
-  return `${name} = if_not_exists(${name}, ${expression.value(value)})`;
-}
-
-/** A condition that `field` still holds `value`, or is still absent when `value` is. */
-function sameAs(expression: UpdateExpressionBuilder, field: string, value: unknown): string {
-  const name = expression.name(field);
-  return value === undefined
-    ? `attribute_not_exists(${name})`
-    : `${name} = ${expression.value(value)}`;
-}
-
-function definedFields<T extends object>(fields: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(fields).filter(([, value]) => value !== undefined),
-  ) as Partial<T>;
 }
 
 /** Orders job ids as DynamoDB orders the index's sort key (code units; ids are ASCII). */

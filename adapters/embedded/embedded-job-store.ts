@@ -15,8 +15,10 @@ import { JobNotFoundError, JobPlaneOperationError } from '../../core/job-plane/j
 import {
   checkJobClaimRequest,
   decideJobClaim,
-  JobClaimOutcome,
   ownsRunningJob,
+} from '../../core/job-plane/job-ownership-changes.js';
+import {
+  JobClaimOutcome,
   type CreateJobResult,
   type JobChangeFeed,
   type JobClaimRequest,

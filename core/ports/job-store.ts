@@ -1,8 +1,6 @@
-import { z } from 'zod';
 import type { JobRecord, StepProgress } from '../contracts/jobs.js';
 import type { StreamBatchHandler } from '../contracts/job-stream.js';
-import { JobRecordFormatError } from '../job-plane/job-record-changes.js';
-import { isTerminalJobStatus, JobStatus } from '../statuses.js';
+import type { JobStatus } from '../statuses.js';
 import type { IgnoredReason } from '../transitions.js';
 
 /** A job to record; the store stamps `created_at`, `updated_at` and `ttl`. */
@@ -56,7 +54,8 @@ export interface JobStore {
   /** Asks the worker running the job to stop it; a terminal job is left as it is. */
   requestCancel(jobId: string): Promise<JobRecord>;
   /**
-   * Claims a job for the worker that received its message, under `decideJobClaim`: a pending
+   * Claims a job for the worker that received its message, under `decideJobClaim`
+   * (`core/job-plane/job-ownership-changes.ts`, the one rule of every store): a pending
    * job becomes running under the worker; a running job whose owner's heartbeat is older than
    * `heartbeatTimeoutMs` is taken over (a running → running change of owner, conditional on the
    * old owner and heartbeat, so two takers never both win); a running job with a live owner is
@@ -132,28 +131,6 @@ export type JobClaimResult =
       readonly record: JobRecord;
     };
 
-/** The attributes a successful claim sets. */
-export interface JobClaimWrite {
-  readonly status: typeof JobStatus.running;
-  readonly worker_id: string;
-  readonly heartbeat_at: string;
-  readonly updated_at: string;
-  readonly started_at: string;
-}
-
-/** A claim decision: the write to make, or the outcome that writes nothing. */
-export type JobClaimDecision =
-  | {
-      readonly outcome: typeof JobClaimOutcome.claimed | typeof JobClaimOutcome.takenOver;
-      readonly write: JobClaimWrite;
-    }
-  | {
-      readonly outcome:
-        | typeof JobClaimOutcome.held
-        | typeof JobClaimOutcome.ended
-        | typeof JobClaimOutcome.cancelRequested;
-    };
-
 /**
  * The outcome of {@link JobStore.heartbeat} and {@link JobStore.release}: whether the record
  * named the worker as the running owner (and so was written), with the record after it.
@@ -161,63 +138,4 @@ export type JobClaimDecision =
 export interface JobOwnershipResult {
   readonly owned: boolean;
   readonly record: JobRecord;
-}
-
-const ClaimRequestSchema = z.object({
-  workerId: z.string().min(1),
-  heartbeatTimeoutMs: z.number().int().positive(),
-});
-
-/**
- * Checks a claim before any store sees it, so a claim can never store a record that could not
- * be read back; throws `JobRecordFormatError` naming the job.
- */
-export function checkJobClaimRequest(jobId: string, request: JobClaimRequest): void {
-  const checked = ClaimRequestSchema.safeParse(request);
-  if (!checked.success) {
-    throw new JobRecordFormatError(
-      `the claim of job ${jobId} is invalid: ${z.prettifyError(checked.error)}`,
-    );
-  }
-}
-
-/**
- * The rule every job store applies to a claim of `current` at `now` (the DynamoDB store as a
- * write conditional on the fields this decision read): an ended job is `ended`; a job whose
- * cancellation was asked for is `cancel-requested` (never started nor taken over); a pending
- * job is `claimed`; a running job without an owner (given up) is `taken-over`; a running job
- * is `held` while its owner's last sign of life (its heartbeat, else its start) is younger
- * than the timeout, and `taken-over` after. A claim stamps `heartbeat_at`, keeps `started_at`
- * if set, and leaves every other field alone. Throws `JobRecordFormatError` for a request the
- * record schema would refuse.
- */
-export function decideJobClaim(
-  current: JobRecord,
-  request: JobClaimRequest,
-  now: Date,
-): JobClaimDecision {
-  checkJobClaimRequest(current.job_id, request);
-  if (isTerminalJobStatus(current.status)) return { outcome: JobClaimOutcome.ended };
-  if (current.cancel_requested) return { outcome: JobClaimOutcome.cancelRequested };
-  const stamp = now.toISOString();
-  const write: JobClaimWrite = {
-    status: JobStatus.running,
-    worker_id: request.workerId,
-    heartbeat_at: stamp,
-    updated_at: stamp,
-    started_at: current.started_at ?? stamp,
-  };
-  if (current.status === JobStatus.pending) return { outcome: JobClaimOutcome.claimed, write };
-  // A running job without an owner was given up (`release`): take it at once.
-  if (current.worker_id === undefined) return { outcome: JobClaimOutcome.takenOver, write };
-  const lastSign = Date.parse(current.heartbeat_at ?? current.started_at ?? current.updated_at);
-  if (now.getTime() - lastSign < request.heartbeatTimeoutMs) {
-    return { outcome: JobClaimOutcome.held };
-  }
-  return { outcome: JobClaimOutcome.takenOver, write };
-}
-
-/** Whether a heartbeat of `workerId` may be recorded on `current`: it is running under it. */
-export function ownsRunningJob(current: JobRecord, workerId: string): boolean {
-  return current.status === JobStatus.running && current.worker_id === workerId;
 }

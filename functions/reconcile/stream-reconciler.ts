@@ -13,6 +13,7 @@ import type { BlobStore } from '../../core/ports/blob-store.js';
 import type { RunProgressStore } from '../../core/ports/run-repository.js';
 import type { StatusEventSink } from '../../core/ports/status-event-sink.js';
 import { applyJobRecord } from '../../core/run-progress/apply-job-record.js';
+import { isHeartbeatOnlyChange } from '../../core/run-progress/heartbeat-only-change.js';
 import { RunNotDiscoveredError } from '../../core/run-progress/run-progress-errors.js';
 import { JobStatus, JobType } from '../../core/statuses.js';
 import { parseJobImage } from './parse-job-image.js';
@@ -37,7 +38,10 @@ export interface StreamReconcilerDeps {
   readonly logger?: ReconcilerLogger;
 }
 
-/** What became of one change record. */
+/**
+ * What became of one change record: `ignored` when it changes no run (a `REMOVE`, an artifact
+ * job, a heartbeat-only change).
+ */
 export type RecordOutcome = 'applied' | 'ignored';
 
 /**
@@ -46,7 +50,9 @@ export type RecordOutcome = 'applied' | 'ignored';
  * to its run by the core rules (`applyJobRecord`) in one transaction; a completed discovery
  * brings the run's plan, read from the results bucket; the status events the change produced
  * are then sent. Records are applied one after another, and applying a record twice, or a
- * batch in another order, leaves the same state, so redelivery is harmless.
+ * batch in another order, leaves the same state, so redelivery is harmless. A heartbeat-only
+ * change (`isHeartbeatOnlyChange`: a running job's `heartbeat_at` moved, nothing the progress
+ * rules read) is skipped before any database work: it costs no transaction and sends nothing.
  *
  * A record that cannot be applied (a malformed image, a job of an unknown run, a database
  * outage) is reported as a batch item failure while the rest of the batch applies: by
@@ -94,6 +100,7 @@ export class StreamReconciler {
   /** Applies one change record; throws when it cannot be applied. */
   async applyRecord(record: JobStreamRecord): Promise<RecordOutcome> {
     try {
+      if (isHeartbeatOnlyChange(record)) return 'ignored';
       const job = parseJobImage(record);
       if (job === undefined || job.type === JobType.artifact) return 'ignored';
       await this.#apply(job);

@@ -7,6 +7,9 @@ import { DynamoJobStore } from '../../adapters/aws/dynamo-job-store.js';
 import { DynamoStreamPoller } from '../../adapters/aws/dynamo-stream-poller.js';
 import { createBucket, createJobsTable } from '../../adapters/aws/job-plane-resources.js';
 import { S3BlobStore } from '../../adapters/aws/s3-blob-store.js';
+import type { JobStreamRecord } from '../../core/contracts/job-stream.js';
+import { discoveryJobId } from '../../core/contracts/jobs.js';
+import { isHeartbeatOnlyChange } from '../../core/run-progress/heartbeat-only-change.js';
 import { PostgresRunRepository } from '../../adapters/postgres/postgres-run-repository.js';
 import { StreamReconciler } from '../../functions/reconcile/stream-reconciler.js';
 import { localAwsClientConfig, uniqueResourceName } from '../support/local-aws.js';
@@ -74,6 +77,47 @@ describe('StreamReconciler over DynamoDB Local', () => {
       'group_completed',
       'group_completed',
       'completed',
+    ]);
+  });
+
+  it('tells the heartbeats in DynamoDB Streams images from the changes of a job', async (context) => {
+    // Arrange
+    const tableName = uniqueResourceName('jobs');
+    const streamArn = await createJobsTable(dynamodb, tableName);
+    context.onTestFinished(async () => {
+      await dynamodb.send(new DeleteTableCommand({ TableName: tableName }));
+    });
+    const jobs = new DynamoJobStore({ tableName, client: dynamodb });
+    const poller = new DynamoStreamPoller({
+      streamArn,
+      clientConfig: localAwsClientConfig('dynamodb'),
+      pollIntervalMs: 20,
+      batchSize: 1000,
+    });
+    const records: JobStreamRecord[] = [];
+    context.onTestFinished(
+      poller.subscribe((event) => {
+        records.push(...event.Records);
+        return Promise.resolve();
+      }),
+    );
+    const jobId = discoveryJobId('run-heartbeats');
+
+    // Act
+    await jobs.create({ job_id: jobId, run_id: 'run-heartbeats', type: 'discovery' });
+    await jobs.claim(jobId, { workerId: 'discovery-1', heartbeatTimeoutMs: 60_000 });
+    await jobs.heartbeat(jobId, 'discovery-1');
+    await jobs.heartbeat(jobId, 'discovery-1');
+    await jobs.transition(jobId, 'completed');
+    for (let wait = 0; wait < 200 && records.length < 5; wait += 1) await delay(25);
+
+    // Assert
+    expect(records.map((record) => [record.eventName, isHeartbeatOnlyChange(record)])).toEqual([
+      ['INSERT', false],
+      ['MODIFY', false],
+      ['MODIFY', true],
+      ['MODIFY', true],
+      ['MODIFY', false],
     ]);
   });
 });
