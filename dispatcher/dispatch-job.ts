@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { JobMessageSchema, type JobMessage, type JobRecord } from '../core/contracts/jobs.js';
 import { errorMessage } from '../core/errors.js';
 import type { JobQueue } from '../core/ports/job-queue.js';
-import type { JobStore } from '../core/ports/job-store.js';
+import type { JobChangeSignal, JobStore } from '../core/ports/job-store.js';
 import { backoffDelay, isTransientError } from '../core/retry.js';
 import { isTerminalJobStatus, JobStatus } from '../core/statuses.js';
 import {
@@ -46,6 +46,8 @@ export interface DispatchJobOptions {
   readonly deadline: Date;
   /** Default {@link DEFAULT_POLL_INTERVAL}. */
   readonly pollInterval?: PollInterval;
+  /** Wakes the wait at the job's changes; without it the record is only polled. */
+  readonly changes?: JobChangeSignal | undefined;
   /** Aborting it (SIGTERM) requests the job's cancellation and fails with {@link DispatchAbortedError}. */
   readonly signal?: AbortSignal;
   readonly logger?: DispatcherLogger;
@@ -158,7 +160,7 @@ class Dispatch {
         maxDelayMs: this.#interval.maxMs,
         jitterMs: this.#interval.initialMs / 4,
       });
-      await this.#orAbort(sleep(Math.min(delayMs, remainingMs), this.#options.signal));
+      await this.#orAbort(this.#pause(Math.min(delayMs, remainingMs)));
       const current = await this.#orAbort(this.#read(last));
       if (isTerminalJobStatus(current.status)) {
         this.#logger.info('job ended', { ...this.#fields, status: current.status });
@@ -173,6 +175,26 @@ class Dispatch {
         attempt = 0;
       }
       last = current;
+    }
+  }
+
+  /** Waits `ms`, or less when the job changes first (with a change signal) or the dispatch aborts. */
+  async #pause(ms: number): Promise<void> {
+    const { changes, signal } = this.#options;
+    if (changes === undefined) return sleep(ms, signal);
+    // One signal ends whichever of the two waits loses, and follows the dispatch's abort.
+    const done = new AbortController();
+    const follow = (): void => done.abort();
+    signal?.addEventListener('abort', follow, { once: true });
+    if (signal?.aborted === true) follow();
+    try {
+      await Promise.race([
+        sleep(ms, done.signal),
+        changes.nextChange(this.#message.job_id, done.signal),
+      ]);
+    } finally {
+      signal?.removeEventListener('abort', follow);
+      done.abort();
     }
   }
 

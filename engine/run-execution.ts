@@ -8,7 +8,7 @@ import {
   type PlannedTask,
   type RunPlan,
 } from '../core/plan/run-plan.js';
-import type { JobStore } from '../core/ports/job-store.js';
+import type { JobChangeSignal, JobStore } from '../core/ports/job-store.js';
 import type { WorkflowRun } from '../core/ports/workflow-engine.js';
 import {
   ExecutionStatus,
@@ -51,6 +51,8 @@ export interface JobTimeouts {
  */
 export interface EnginePlane extends DispatcherPlane {
   readonly jobs: DispatcherPlane['jobs'] & Pick<JobStore, 'transition'>;
+  /** Wakes a dispatch at its job's changes (the embedded plane), instead of at its next poll. */
+  readonly jobChanges?: JobChangeSignal | undefined;
 }
 
 /** Options of a {@link RunExecution}; the engine compiles them once for every run. */
@@ -257,6 +259,7 @@ export class RunExecution {
         message,
         deadline: new Date(Date.parse(message.deadline) + deadlineGraceMs),
         pollInterval,
+        changes: plane.jobChanges,
         signal,
         logger,
         now: this.#options.now,

@@ -170,3 +170,39 @@ async function statusesDelivered(store: EmbeddedJobStore): Promise<unknown[]> {
   await unsubscribe();
   return statuses;
 }
+
+describe('EmbeddedJobStore change signal', () => {
+  const jobId = taskJobId('run-1', 'build', 'api');
+  const otherJobId = taskJobId('run-1', 'build', 'web');
+
+  it("wakes a waiter at the job's next write, not at another job's", async () => {
+    const store = new EmbeddedJobStore();
+    await store.create({ job_id: jobId, run_id: 'run-1', type: 'task' });
+    await store.create({ job_id: otherJobId, run_id: 'run-1', type: 'task' });
+    const woken: string[] = [];
+    void store.nextChange(jobId, new AbortController().signal).then(() => woken.push(jobId));
+
+    await store.requestCancel(otherJobId);
+    await Promise.resolve();
+    const beforeOwnWrite = [...woken];
+    await store.requestCancel(jobId);
+    await Promise.resolve();
+
+    expect(beforeOwnWrite).toEqual([]);
+    expect(woken).toEqual([jobId]);
+    await store.close();
+  });
+
+  it('lets a waiter go when its signal aborts, and every waiter when the store closes', async () => {
+    const store = new EmbeddedJobStore();
+    const stop = new AbortController();
+    const aborted = store.nextChange(jobId, stop.signal);
+    const closed = store.nextChange(otherJobId, new AbortController().signal);
+
+    stop.abort();
+    await aborted;
+    await store.close();
+
+    await expect(closed).resolves.toBeUndefined();
+  });
+});

@@ -21,6 +21,7 @@ import {
   JobClaimOutcome,
   type CreateJobResult,
   type JobChangeFeed,
+  type JobChangeSignal,
   type JobClaimRequest,
   type JobClaimResult,
   type JobOwnershipResult,
@@ -53,8 +54,10 @@ export interface EmbeddedJobStoreOptions {
  * callers are serialised exactly as conditional writes serialise them on DynamoDB. Callers get
  * copies: mutating a returned record changes nothing stored. After `close()`, writes are refused.
  */
-export class EmbeddedJobStore implements JobStore, JobChangeFeed {
+export class EmbeddedJobStore implements JobStore, JobChangeFeed, JobChangeSignal {
   private readonly records = new Map<string, JobRecord>();
+  /** Who waits for each job's next change ({@link EmbeddedJobStore.nextChange}). */
+  private readonly waiters = new Map<string, Set<() => void>>();
   private readonly feed: EmbeddedChangeFeed;
   private readonly now: () => Date;
   private readonly tableName: string;
@@ -177,8 +180,32 @@ export class EmbeddedJobStore implements JobStore, JobChangeFeed {
     return this.feed.subscribe(handler);
   }
 
-  /** Refuses further writes, then drains and stops every subscription; idempotent. */
+  /** Resolves at the job's next write (one that stores a new record), or when `signal` aborts. */
+  nextChange(jobId: string, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted || this.closing !== undefined) return resolve();
+      const waiting = this.waiters.get(jobId) ?? new Set<() => void>();
+      const wake = (): void => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      };
+      const stop = (): void => {
+        waiting.delete(wake);
+        if (waiting.size === 0 && this.waiters.get(jobId) === waiting) this.waiters.delete(jobId);
+        resolve();
+      };
+      waiting.add(wake);
+      this.waiters.set(jobId, waiting);
+      signal.addEventListener('abort', stop, { once: true });
+    });
+  }
+
+  /** Refuses further writes, wakes every waiter, then drains and stops every subscription; idempotent. */
   close(): Promise<void> {
+    if (this.closing === undefined) {
+      for (const waiting of this.waiters.values()) waiting.forEach((wake) => wake());
+      this.waiters.clear();
+    }
     this.closing ??= this.feed.close();
     return this.closing;
   }
@@ -209,9 +236,12 @@ export class EmbeddedJobStore implements JobStore, JobChangeFeed {
     return structuredClone(this.commit(current, { ...current, ...changes }));
   }
 
-  /** Stores `next` and publishes its change record; returns what was stored. */
+  /** Stores `next`, publishes its change record and wakes its waiters; returns what was stored. */
   private commit(previous: JobRecord | undefined, next: JobRecord): JobRecord {
     this.records.set(next.job_id, next);
+    const waiting = this.waiters.get(next.job_id);
+    this.waiters.delete(next.job_id);
+    waiting?.forEach((wake) => wake());
     this.feed.publish(
       previous === undefined
         ? { eventName: 'INSERT', jobId: next.job_id, newRecord: next }

@@ -50,6 +50,7 @@ export async function createEmbeddedJobPlane(options: EmbeddedJobPlaneOptions): 
     deadLetters,
     jobs,
     changes: jobs,
+    jobChanges: jobs,
     blobs: {
       results: blob(EMBEDDED_BUCKETS.results),
       logs: blob(EMBEDDED_BUCKETS.logs),

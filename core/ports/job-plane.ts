@@ -1,7 +1,7 @@
 import type { QueueName } from '../job-plane/queue-settings.js';
 import type { BlobStore } from './blob-store.js';
 import type { JobQueue } from './job-queue.js';
-import type { JobChangeFeed, JobStore } from './job-store.js';
+import type { JobChangeFeed, JobChangeSignal, JobStore } from './job-store.js';
 import type { SecretStore } from './secret-store.js';
 
 /** The buckets of the job plane (DESIGN.md section 5). */
@@ -25,6 +25,8 @@ export interface JobPlane {
   readonly jobs: JobStore;
   /** The jobs' change feed, for the reconciler. */
   readonly changes: JobChangeFeed;
+  /** Wakes waiters at a job's changes, where the backend can (the embedded one). */
+  readonly jobChanges?: JobChangeSignal;
   readonly blobs: JobPlaneBlobs;
   readonly secrets: SecretStore;
   /** Stops timers and servers and releases clients; idempotent. */

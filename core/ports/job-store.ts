@@ -79,6 +79,16 @@ export interface JobStore {
 }
 
 /**
+ * Wakes a waiter at a job's next change, where the store can tell without being read (an
+ * in-process store). Stores that cannot do not offer it, and their readers poll; readers that
+ * have it still poll, more slowly, so a change they miss is seen all the same.
+ */
+export interface JobChangeSignal {
+  /** Resolves at the job's next recorded change, or when `signal` aborts. */
+  nextChange(jobId: string, signal: AbortSignal): Promise<void>;
+}
+
+/**
  * The change feed of the job table: batches of stream-shaped records in commit order per
  * job, delivered to one handler; a batch's failed records are delivered again.
  */

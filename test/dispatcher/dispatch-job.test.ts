@@ -218,4 +218,17 @@ describe('dispatchJob', () => {
 
     await expect(dispatch(message, { jobs })).rejects.toThrow(DispatchedJobMissingError);
   });
+
+  it("with the plane's change signal, sees the job end at once instead of at its next poll", async () => {
+    fakeWorker(() => ({ status: 'completed', result: DISCOVERY_OUTPUT }));
+    const message = discoveryMessage(jobSource());
+    const minutePoll = { initialMs: 60_000, maxMs: 60_000 };
+
+    const ended = await Promise.race([
+      dispatch(message, { pollInterval: minutePoll, changes: plane.jobChanges }),
+      new Promise<'still polling'>((resolve) => setTimeout(() => resolve('still polling'), 5_000)),
+    ]);
+
+    expect(ended).toMatchObject({ job_id: message.job_id, status: 'completed' });
+  });
 });
