@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /**
- * `forge-pipeline`: the product's command line for operators and developers.
+ * `forge-pipeline`: the product's command line for operators and developers. Each command
+ * module holds only the command's name, options and their parsing; its action imports the
+ * implementation when it runs, so starting one command (or `--help`) loads none of the others
+ * (the platform, the engine, the CUE evaluator).
  */
 import { Command } from 'commander';
 import { discoverCommand } from './commands/discover.js';

@@ -1,32 +1,12 @@
-import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { EMBEDDED_BUCKETS } from '../../adapters/job-plane/embedded-job-plane.js';
-import { loadForgeEnvironment } from '../../config/forge-environment.js';
-import { loadWorkerEnvironment } from '../../config/worker-environment.js';
-import { RunStatus } from '../../core/statuses.js';
-import {
-  DEFAULT_EMBEDDED_TASK_CONCURRENCY,
-  EmbeddedPipeline,
-} from '../../engine/embedded-pipeline.js';
-import type { EngineEvent } from '../../engine/run-outcome.js';
-import { ExitCode } from '../run-cli.js';
-import { LiveRunView } from '../run-view/live-run-view.js';
-import { PlainRunReporter } from '../run-view/plain-run-reporter.js';
-import type { RunObserver } from '../run-view/run-observer.js';
-import { formatRunSummary } from '../run-view/run-summary.js';
-import { resolveRunSource } from './run-source.js';
+import type { RunFlags } from './run-pipeline.js';
 
-/** How often the view reads the run's job records while it runs. */
-const PROGRESS_POLL_MS = 200;
-
-interface RunFlags {
-  branch?: string;
-  commit: string;
-  concurrency: number;
-  dataDir?: string;
-  secretsFile?: string;
-  plain?: boolean;
-}
+/**
+ * Task jobs at once unless `--concurrency` says otherwise: the engine's own default
+ * (`DEFAULT_EMBEDDED_TASK_CONCURRENCY`), repeated here so that the command's help loads no
+ * engine. A test keeps the two equal.
+ */
+const DEFAULT_TASK_CONCURRENCY = 4;
 
 /**
  * `forge-pipeline run <repo-path>`: runs a repository's pipeline on this machine, in one
@@ -34,6 +14,7 @@ interface RunFlags {
  * Shows progress (a live view on a terminal, plain lines otherwise), then a summary with
  * each step's duration and log file. Exit 0 when the run succeeded, 1 when it failed or was
  * cancelled (Ctrl-C cancels cleanly; a second Ctrl-C leaves at once), 2 for a usage error.
+ * The engine and the worker pools are loaded only when the command runs.
  */
 export function runCommand(): Command {
   return new Command('run')
@@ -43,98 +24,17 @@ export function runCommand(): Command {
     .option('--commit <ref>', 'the commit to run (default: HEAD)', 'HEAD')
     .option(
       '--concurrency <n>',
-      `task jobs at once (default ${DEFAULT_EMBEDDED_TASK_CONCURRENCY})`,
+      `task jobs at once (default ${DEFAULT_TASK_CONCURRENCY})`,
       parseConcurrency,
-      DEFAULT_EMBEDDED_TASK_CONCURRENCY,
+      DEFAULT_TASK_CONCURRENCY,
     )
     .option('--data-dir <folder>', 'where logs and results go (env FORGE_DATA_DIR)')
     .option('--secrets-file <file>', 'a JSON file {"path": "value"} of the secrets steps name')
     .option('--plain', 'plain progress lines even on a terminal')
     .action(async (path: string, flags: RunFlags) => {
+      const { runPipeline } = await import('./run-pipeline.js');
       process.exitCode = await runPipeline(path, flags);
     });
-}
-
-async function runPipeline(path: string, flags: RunFlags): Promise<number> {
-  const forge = loadForgeEnvironment();
-  const worker = loadWorkerEnvironment();
-  const dataDirectory = resolve(flags.dataDir ?? forge.FORGE_DATA_DIR);
-  const { run, notes } = await resolveRunSource(resolve(path), {
-    commit: flags.commit,
-    branch: flags.branch,
-    snapshotDirectory: join(dataDirectory, 'snapshots'),
-  });
-  const live = flags.plain !== true && process.stdout.isTTY;
-  const title = `Run ${run.runId}: ${run.repository} @ ${run.commit.slice(0, 12)}${run.branch ? ` (${run.branch})` : ''}`;
-  let observer: RunObserver | undefined;
-  const pipeline = await EmbeddedPipeline.start({
-    dataDirectory,
-    taskConcurrency: flags.concurrency,
-    secretsFile: flags.secretsFile,
-    // Only what the environment sets: the embedded pipeline picks its own defaults otherwise.
-    forge: Object.fromEntries(
-      Object.entries(forge).filter(([name]) => process.env[name] !== undefined),
-    ),
-    worker: { FORGE_STEP_DEFAULT_TIMEOUT: worker.FORGE_STEP_DEFAULT_TIMEOUT },
-    onEvent: (event: EngineEvent) => observer?.onEvent(event),
-  });
-  const stopSignals = cancelOnInterrupt(() => pipeline.engine.cancel(run.runId));
-  try {
-    if (live) {
-      observer = new LiveRunView({ title });
-    } else {
-      observer = new PlainRunReporter({ write: (text) => process.stdout.write(text) });
-      process.stdout.write(`${title}\n`);
-    }
-    for (const note of notes) process.stderr.write(`note: ${note}\n`);
-    await pipeline.engine.submit(run);
-    const poller = setInterval(() => {
-      void pipeline.plane.jobs.listByRun(run.runId).then(
-        (records) => observer?.onRecords(records),
-        () => undefined,
-      );
-    }, PROGRESS_POLL_MS);
-    const outcome = await pipeline.engine.outcome(run.runId).finally(() => clearInterval(poller));
-    await observer.close();
-    const logs = join(dataDirectory, 'blobs', EMBEDDED_BUCKETS.logs);
-    process.stdout.write(
-      `\n${formatRunSummary(outcome, { logLocation: (key) => shortPath(join(logs, key)) })}`,
-    );
-    return outcome.status === RunStatus.success ? ExitCode.success : ExitCode.failure;
-  } finally {
-    stopSignals();
-    await observer?.close();
-    await pipeline.close();
-  }
-}
-
-/**
- * The first Ctrl-C (or SIGTERM) cancels the run, which then ends and is summarised; a
- * second one exits at once. Returns the function that removes the handlers.
- */
-function cancelOnInterrupt(cancel: () => Promise<void>): () => void {
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) {
-      process.stderr.write(`\n${signal} again: leaving without waiting\n`);
-      process.exit(130);
-    }
-    interrupted = true;
-    process.stderr.write(`\n${signal}: cancelling the run (again to leave at once)\n`);
-    void cancel();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-}
-
-/** A path relative to the working directory when it lies under it, else absolute. */
-function shortPath(path: string): string {
-  const fromHere = relative(process.cwd(), path);
-  return fromHere.startsWith('..') || isAbsolute(fromHere) ? path : fromHere;
 }
 
 function parseConcurrency(value: string): number {

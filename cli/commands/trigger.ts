@@ -1,35 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createRun } from '../../action/src/create-run.js';
-import { runRequestBody, type RunTriggerType } from '../../action/src/run-request.js';
-import {
-  CreateRunRequestSchema,
-  TriggerType,
-  validationErrorBody,
-  type CreateRunRequestInput,
-} from '../../core/contracts/api.js';
-import { errorMessage } from '../../core/errors.js';
-import { UsageError } from '../run-cli.js';
-
-interface TriggerFlags {
-  apiUrl: string;
-  repository: string;
-  commit: string;
-  branch?: string;
-  tag?: string;
-  token?: string;
-  tokenFile?: string;
-  pr?: number;
-  triggerType?: RunTriggerType;
-  context?: string;
-}
+import { TriggerType } from '../../core/contracts/api.js';
+import type { TriggerFlags } from './trigger-run.js';
 
 /**
  * `forge-pipeline trigger`: starts a run from any shell, as the GitHub Action does from a
  * workflow (the request is built and sent by the same code, `action/src`). The body is checked
  * against the API's contract first, so a mistyped SHA or ref is a usage error (exit 2) before
  * anything is sent; an answer other than 2xx exits 1 with the API's `error.message`. Prints the
- * run as JSON: `{"run_id", "run_url", "created"}`.
+ * run as JSON: `{"run_id", "run_url", "created"}`. The client is loaded only when the command
+ * runs.
  */
 export function triggerCommand(): Command {
   return new Command('trigger')
@@ -49,45 +28,9 @@ export function triggerCommand(): Command {
     )
     .option('--context <name>', 'commit status context (default ci/catalyst-forge)')
     .action(async (flags: TriggerFlags) => {
-      const token = await bearerToken(flags);
-      const body = runRequestBody({
-        repository: flags.repository,
-        commit: flags.commit,
-        branch: flags.branch,
-        tag: flags.tag,
-        triggerType:
-          flags.triggerType ??
-          (flags.pr === undefined ? TriggerType.manual : TriggerType.pullRequest),
-        prNumber: flags.pr,
-        statusContext: flags.context,
-      });
-      const checked = CreateRunRequestSchema.safeParse(body satisfies CreateRunRequestInput);
-      if (!checked.success) throw new UsageError(validationErrorBody(checked.error).error.message);
-      const run = await createRun({ apiUrl: flags.apiUrl, token, body });
-      process.stdout.write(
-        `${JSON.stringify({ run_id: run.runId, run_url: run.runUrl, created: run.created }, null, 2)}\n`,
-      );
+      const { triggerRun } = await import('./trigger-run.js');
+      await triggerRun(flags);
     });
-}
-
-async function bearerToken(flags: TriggerFlags): Promise<string> {
-  let token = flags.token;
-  if (token === undefined && flags.tokenFile !== undefined) {
-    try {
-      token = flags.tokenFile === '-' ? await readStdin() : await readFile(flags.tokenFile, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--token-file ${flags.tokenFile}: ${errorMessage(error)}`);
-    }
-  }
-  token = token?.trim();
-  if (!token) throw new UsageError('a token is needed: --token TOKEN or --token-file FILE');
-  return token;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function positive(value: string): number {

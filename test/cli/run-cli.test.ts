@@ -2,6 +2,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCommand as runCommandDefinition } from '../../cli/commands/run.js';
+import { DEFAULT_EMBEDDED_TASK_CONCURRENCY } from '../../engine/embedded-pipeline.js';
 import { projectRoot, runCommand, spawnCommand } from '../support/run-command.js';
 
 /*
@@ -131,5 +133,16 @@ describe('forge-pipeline run', () => {
     expect(missing.stderr).toMatch(/^forge-pipeline: .+/);
     expect(badCommit.code).toBe(2);
     expect(badCommit.stderr).toContain('no-such-ref is not a commit');
+  });
+
+  it("offers the engine's default task concurrency as its own", () => {
+    // Act
+    const concurrency = runCommandDefinition().options.find(
+      (option) => option.long === '--concurrency',
+    );
+
+    // Assert
+    expect(concurrency?.defaultValue).toBe(DEFAULT_EMBEDDED_TASK_CONCURRENCY);
+    expect(concurrency?.description).toContain(`(default ${DEFAULT_EMBEDDED_TASK_CONCURRENCY})`);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JoseAuthenticator } from '../../adapters/auth/jose-authenticator.js';
 import { LocalOidcIssuer } from '../../adapters/auth/local-oidc-issuer.js';
+import { MAX_LOCAL_TOKEN_TTL_SECONDS } from '../../adapters/auth/local-token-signer.js';
 import { loadAuthConfig } from '../../config/auth-environment.js';
 import { PrincipalKind } from '../../core/ports/authenticator.js';
 import { freePort } from '../auth/local-issuer-fixture.js';
@@ -23,6 +24,23 @@ afterEach(async () => {
   issuer = undefined;
   await rm(directory, { recursive: true, force: true });
 });
+
+/**
+ * Runs `forge-pipeline token` in this process with `env` over this process's environment, for
+ * the checks that come before signing: they need no process of their own.
+ */
+async function tokenInProcess(env: Record<string, string>, ...args: string[]): Promise<void> {
+  const saved = { ...process.env };
+  process.env = { ...saved, FORGE_LOCAL_ISSUER_DIR: directory, ...env };
+  try {
+    await tokenCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined })
+      .parseAsync(args, { from: 'user' });
+  } finally {
+    process.env = saved;
+  }
+}
 
 describe('forge-pipeline token', () => {
   it('prints tokens, signed while no server runs, that the embedded server then accepts', async () => {
@@ -65,30 +83,34 @@ describe('forge-pipeline token', () => {
   });
 
   it('refuses a missing repository, a bad lifetime and the aws mode before signing', async () => {
-    const saved = { ...process.env };
-    const run = (env: Record<string, string>, ...args: string[]) => {
-      process.env = { ...saved, FORGE_LOCAL_ISSUER_DIR: directory, ...env };
-      return tokenCommand()
-        .exitOverride()
-        .configureOutput({ writeErr: () => undefined })
-        .parseAsync(args, { from: 'user' });
-    };
-
-    try {
-      await expect(run({})).rejects.toThrow(UsageError);
-      await expect(run({}, '--repository', 'acme/widgets', '--ttl', '3d')).rejects.toThrow(
-        /from 1s to 24h/,
-      );
-      await expect(run({}, '--repository', 'not a repository')).rejects.toThrow(/owner\/name/);
-      await expect(run({ FORGE_MODE: 'aws' }, '--repository', 'acme/widgets')).rejects.toThrow(
-        /embedded mode only/,
-      );
-      await expect(run({ FORGE_LOCAL_ISSUER_PORT: '0' }, '--service')).rejects.toThrow(
-        /FORGE_LOCAL_ISSUER_PORT is 0/,
-      );
-    } finally {
-      process.env = saved;
-    }
+    // Act / Assert
+    await expect(tokenInProcess({})).rejects.toThrow(UsageError);
+    await expect(tokenInProcess({}, '--repository', 'acme/widgets', '--ttl', '3d')).rejects.toThrow(
+      /from 1s to 24h/,
+    );
+    await expect(tokenInProcess({}, '--repository', 'not a repository')).rejects.toThrow(
+      /owner\/name/,
+    );
+    await expect(
+      tokenInProcess({ FORGE_MODE: 'aws' }, '--repository', 'acme/widgets'),
+    ).rejects.toThrow(/embedded mode only/);
+    await expect(tokenInProcess({ FORGE_LOCAL_ISSUER_PORT: '0' }, '--service')).rejects.toThrow(
+      /FORGE_LOCAL_ISSUER_PORT is 0/,
+    );
     expect(await readdir(directory)).toEqual([]);
+  });
+
+  it("takes a lifetime up to the local signer's limit and none longer", async () => {
+    // Arrange: in the aws mode a lifetime the option takes stops at the mode check, unsigned.
+    const aws = { FORGE_MODE: 'aws' };
+    const ttl = (seconds: number) => ['--repository', 'acme/widgets', '--ttl', `${seconds}s`];
+
+    // Act / Assert
+    await expect(tokenInProcess(aws, ...ttl(MAX_LOCAL_TOKEN_TTL_SECONDS))).rejects.toThrow(
+      /embedded mode only/,
+    );
+    await expect(tokenInProcess(aws, ...ttl(MAX_LOCAL_TOKEN_TTL_SECONDS + 1))).rejects.toThrow(
+      /from 1s to 24h/,
+    );
   });
 });

@@ -1,9 +1,26 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { afterEach } from 'vitest';
 import type { RepositoryCacheEvent } from '../../workers/repository-cache/index.js';
 import { createTestRepository, type TestRepository } from './git-repository.js';
+
+/** Undoes something a test set up (removes a folder, closes a cache, releases a checkout). */
+export type Cleanup = () => Promise<unknown>;
+
+/**
+ * The cleanups of a test file: registers an `afterEach` hook that runs, last pushed first, what
+ * each test pushed onto the returned list, so a cache closes before its folder is removed.
+ * Call it once, at the top of the file.
+ */
+export function useCleanups(): Cleanup[] {
+  const cleanups: Cleanup[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
+}
 
 /** A temporary folder for a test, removed by `remove()`. */
 export interface TempFolder {
@@ -47,6 +64,18 @@ export async function appendNumberedCommit(
 /** Reads `index.txt` of a checkout as a number. */
 export async function readCommitIndex(worktreePath: string): Promise<number> {
   return Number((await readFile(join(worktreePath, 'index.txt'), 'utf8')).trim());
+}
+
+/**
+ * Every file under a checkout, as sorted paths relative to it, without the `.git` file that
+ * links a worktree to its repository: what to compare with the commit's `git ls-tree -r`.
+ */
+export async function filesOf(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name !== '.git')
+    .map((entry) => relative(folder, join(entry.parentPath, entry.name)))
+    .sort();
 }
 
 /** Collects the events a cache emits, for assertions. */

@@ -1,28 +1,18 @@
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { basename, dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { git } from '../../test/support/git-repository.js';
 import {
   appendNumberedCommit,
   createNumberedRepository,
   createTempFolder,
+  filesOf,
   readCommitIndex,
+  useCleanups,
 } from '../../test/support/repository-cache-fixtures.js';
 import { RepositoryCache, type RepositoryCheckout } from './index.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function filesOf(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && entry.name !== '.git')
-    .map((entry) => relative(folder, join(entry.parentPath, entry.name)))
-    .sort();
-}
+const cleanups = useCleanups();
 
 async function expectExactly(checkout: RepositoryCheckout, sourcePath: string, index: number) {
   const tracked = (await git(sourcePath, 'ls-tree', '-r', '--name-only', checkout.commit))

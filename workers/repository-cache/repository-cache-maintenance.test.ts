@@ -1,7 +1,7 @@
 import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { git } from '../../test/support/git-repository.js';
 import {
   checkoutThenCrash,
@@ -9,15 +9,12 @@ import {
   createTempFolder,
   readCommitIndex,
   recordEvents,
+  useCleanups,
 } from '../../test/support/repository-cache-fixtures.js';
 import { RepositoryCache } from './index.js';
 
 const LOCK_STALE_MS = 2000;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(

@@ -1,20 +1,18 @@
 import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { basename, dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { git } from '../../test/support/git-repository.js';
 import {
   createNumberedRepository,
   createTempFolder,
+  filesOf,
   readCommitIndex,
   recordEvents,
+  useCleanups,
 } from '../../test/support/repository-cache-fixtures.js';
 import { RepositoryCache } from './index.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 async function setUp(worktreePoolSize: number) {
   const { repository, commits } = await createNumberedRepository(3);
@@ -35,14 +33,6 @@ async function registeredWorktrees(cacheDir: string, worktreePath: string) {
   const bareDir = join(cacheDir, 'repositories', basename(dirname(worktreePath)), 'repository.git');
   const listed = await git(bareDir, 'worktree', 'list', '--porcelain');
   return listed.split('\n\n').filter((record) => !record.includes('\nbare'));
-}
-
-async function filesOf(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && entry.name !== '.git')
-    .map((entry) => relative(folder, join(entry.parentPath, entry.name)))
-    .sort();
 }
 
 describe('RepositoryCache worktree pool', () => {

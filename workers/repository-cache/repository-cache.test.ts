@@ -1,7 +1,7 @@
 import { access, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestRepository, git } from '../../test/support/git-repository.js';
 import {
   appendNumberedCommit,
@@ -9,6 +9,7 @@ import {
   createTempFolder,
   readCommitIndex,
   recordEvents,
+  useCleanups,
 } from '../../test/support/repository-cache-fixtures.js';
 import {
   CheckoutAbortedError,
@@ -22,11 +23,7 @@ import {
   worktreeFolderName,
 } from './index.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 async function openCache(onEvent?: ReturnType<typeof recordEvents>['onEvent']) {
   const folder = await createTempFolder();
