@@ -1,11 +1,14 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
+import { Worker } from 'node:worker_threads';
+import type autocannon from 'autocannon';
 import { LocalOidcIssuer } from '../adapters/auth/local-oidc-issuer.js';
 import { createEmbeddedJobPlane } from '../adapters/job-plane/embedded-job-plane.js';
 import { openPostgres } from '../adapters/postgres/open-postgres.js';
 import { PostgresRunRepository } from '../adapters/postgres/postgres-run-repository.js';
+import { loadPostgresConfig } from '../config/postgres-environment.js';
 import { PrincipalKind } from '../core/ports/authenticator.js';
 import { ApiHttpServer } from '../platform/api-http-server.js';
 import { GITHUB_AUDIENCE, authenticatorTrusting } from '../test/auth/local-issuer-fixture.js';
@@ -21,21 +24,74 @@ const POST_P99_TARGET_MS = 100;
 const GET_P99_TARGET_MS = 50;
 
 /**
+ * The load generator, run in a worker thread of its own: autocannon parses every response and
+ * keeps histograms, and on the server's event loop that work (and its timers) would delay the
+ * server's own callbacks and be counted in the server's latency. Plain JavaScript, so the
+ * thread needs no TypeScript loader; `bodies`, when given, are sent one per request in turn.
+ */
+const LOAD_GENERATOR = `
+const { parentPort, workerData } = require('node:worker_threads');
+const autocannon = require(workerData.autocannon);
+const { bodies, ...options } = workerData.options;
+let next = 0;
+if (bodies !== undefined) {
+  options.requests = options.requests.map((request) => ({
+    ...request,
+    setupRequest: (raw) => ({ ...raw, body: bodies[next++ % bodies.length] }),
+  }));
+}
+autocannon(options).then(
+  (result) => parentPort.postMessage({ result: autocannon.aggregateResult([result], options) }),
+  (error) => parentPort.postMessage({ error: String(error) }),
+);
+`;
+
+/** autocannon's options as they cross to the worker (no functions), and the bodies to send. */
+type LoadOptions = Omit<autocannon.Options, 'requests'> & {
+  readonly requests?: readonly Omit<autocannon.Request, 'setupRequest'>[];
+  readonly bodies?: readonly string[];
+};
+
+/** Runs autocannon with `options` in a worker thread and answers its aggregated result. */
+async function load(options: LoadOptions): Promise<autocannon.Result> {
+  const worker = new Worker(LOAD_GENERATOR, {
+    eval: true,
+    workerData: { autocannon: createRequire(import.meta.url).resolve('autocannon'), options },
+  });
+  try {
+    const answer = await new Promise<{ result?: autocannon.Result; error?: string }>(
+      (resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      },
+    );
+    if (answer.result === undefined) throw new Error(`autocannon failed: ${answer.error}`);
+    return answer.result;
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/**
+ * Requests answered per second over the whole run (autocannon's per-second samples are taken
+ * on the main thread only).
+ */
+function throughput(result: autocannon.Result): number {
+  return result.duration > 0 ? result.requests.total / result.duration : 0;
+}
+
+/**
  * The control plane's own latency: `POST /v1/runs` for 1,000 distinct commits at 50
- * connections, then `GET /v1/runs/{id}` for 5 s, with autocannon against the local server,
- * real Postgres (embedded), real token verification, and an engine that only records
- * submissions so that the figure is the API's, not a workflow's.
+ * connections, then `GET /v1/runs/{id}` for 5 s, with autocannon (in a worker thread) against
+ * the local server, real Postgres (embedded, with the product's default pool), real token
+ * verification, and an engine that only records submissions so that the figure is the API's,
+ * not a workflow's.
  */
 async function measure(context: BenchContext): Promise<void> {
   const folder = await mkdtemp(join(tmpdir(), 'forge-bench-api-'));
   await chmod(folder, 0o755);
-  const database = await openPostgres({
-    kind: 'embedded',
-    dataDir: join(folder, 'postgres'),
-    port: 0,
-    poolSize: 20,
-    migrate: true,
-  });
+  const config = loadPostgresConfig({ FORGE_POSTGRES_DATA_DIR: join(folder, 'postgres') });
+  const database = await openPostgres(config);
   const issuer = await LocalOidcIssuer.start({ directory: join(folder, 'issuer'), port: 0 });
   const plane = await createEmbeddedJobPlane({ dataDirectory: join(folder, 'plane') });
   const runs = new PostgresRunRepository({ sql: database.sql });
@@ -56,6 +112,10 @@ async function measure(context: BenchContext): Promise<void> {
     },
   });
   try {
+    context.note(
+      `server and Postgres pool (${config.poolSize} connections) on this process's main ` +
+        'thread, autocannon in a worker thread, embedded Postgres in its own processes',
+    );
     await runs.registerRepository(REPOSITORY, 'https://github.com/bench/api.git');
     const token = await issuer.sign({
       kind: PrincipalKind.githubActions,
@@ -64,44 +124,39 @@ async function measure(context: BenchContext): Promise<void> {
       ttlSeconds: 3600,
     });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const bodies = Array.from({ length: POST_RUNS }, () =>
-      JSON.stringify({ repository: REPOSITORY, commit_sha: randomCommitSha(), branch: 'main' }),
-    );
-    let next = 0;
-    const posted = await autocannon({
+    const posted = await load({
       url: server.url,
       connections: CONNECTIONS,
       amount: POST_RUNS,
-      requests: [
-        {
-          method: 'POST',
-          path: '/v1/runs',
-          headers,
-          setupRequest: (request) => ({ ...request, body: bodies[next++ % POST_RUNS] }),
-        },
-      ],
+      requests: [{ method: 'POST', path: '/v1/runs', headers }],
+      bodies: Array.from({ length: POST_RUNS }, () =>
+        JSON.stringify({ repository: REPOSITORY, commit_sha: randomCommitSha(), branch: 'main' }),
+      ),
     });
+    const created = await runs.listRuns({ repository: REPOSITORY, limit: 1, offset: 0 });
     context.note(
       `POST /v1/runs: ${posted.requests.total} requests, ${posted['2xx']} answered 2xx, ` +
-        `${posted.non2xx} other, ${posted.errors} errors`,
+        `${posted.non2xx} other, ${posted.errors} errors; ${created.total} runs created`,
     );
     context.report({
       label: 'POST /v1/runs p99 (1,000 commits, 50 connections)',
       value: posted.latency.p99,
       unit: 'ms',
       target: `<= ${POST_P99_TARGET_MS} ms`,
-      met: posted.latency.p99 <= POST_P99_TARGET_MS && posted.non2xx === 0,
+      met:
+        posted.latency.p99 <= POST_P99_TARGET_MS &&
+        posted.non2xx === 0 &&
+        created.total === POST_RUNS,
     });
     context.report({
       label: 'POST /v1/runs throughput',
-      value: posted.requests.average,
+      value: throughput(posted),
       unit: 'ops/s',
     });
 
-    const listed = await runs.listRuns({ repository: REPOSITORY, limit: 1, offset: 0 });
-    const runId = listed.runs[0]?.id;
+    const runId = created.runs[0]?.id;
     if (runId === undefined) throw new Error('the POST benchmark created no run');
-    const read = await autocannon({
+    const read = await load({
       url: `${server.url}/v1/runs/${runId}`,
       connections: CONNECTIONS,
       duration: GET_SECONDS,
@@ -117,7 +172,7 @@ async function measure(context: BenchContext): Promise<void> {
     });
     context.report({
       label: 'GET /v1/runs/{id} throughput',
-      value: read.requests.average,
+      value: throughput(read),
       unit: 'ops/s',
     });
   } finally {

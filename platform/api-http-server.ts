@@ -26,19 +26,25 @@ export class ApiHttpServerError extends ForgeError {}
  */
 export class ApiHttpServer {
   readonly #server: Server;
+  /** Requests being answered: `close()` waits for them, even those whose client went away. */
+  readonly #answering: Set<Promise<void>>;
   readonly url: string;
   #closing: Promise<void> | undefined;
 
-  private constructor(server: Server, url: string) {
+  private constructor(server: Server, url: string, answering: Set<Promise<void>>) {
     this.#server = server;
     this.url = url;
+    this.#answering = answering;
   }
 
   static async start(options: ApiHttpServerOptions): Promise<ApiHttpServer> {
     const host = options.host ?? '127.0.0.1';
     const { deps } = options;
+    const answering = new Set<Promise<void>>();
     const server = createServer((request, response) => {
-      void answer(request, response, deps);
+      const answered = answer(request, response, deps);
+      answering.add(answered);
+      void answered.finally(() => answering.delete(answered));
     });
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
@@ -52,15 +58,21 @@ export class ApiHttpServer {
       server.listen(options.port, host, () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    return new ApiHttpServer(server, `http://${host}:${port}`);
+    return new ApiHttpServer(server, `http://${host}:${port}`, answering);
   }
 
-  /** Stops accepting connections, ends idle ones and waits for requests in flight; idempotent. */
+  /**
+   * Stops accepting connections, ends idle ones and waits for the requests in flight to be
+   * answered (a client that hung up does not end its request's work), so that what the routes
+   * use can be closed next; idempotent.
+   */
   close(): Promise<void> {
-    this.#closing ??= new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
+    this.#closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       this.#server.closeIdleConnections();
-    });
+      await closed;
+      await Promise.allSettled([...this.#answering]);
+    })();
     return this.#closing;
   }
 }

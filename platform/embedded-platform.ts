@@ -15,6 +15,7 @@ import { errorMessage } from '../core/errors.js';
 import { GitHubStatusFanOut } from '../core/github/status-fan-out.js';
 import type { RunStatusEvent } from '../core/contracts/status-events.js';
 import type { JobPlane } from '../core/ports/job-plane.js';
+import type { RunRepository } from '../core/ports/run-repository.js';
 import type { StatusEventSink } from '../core/ports/status-event-sink.js';
 import type { WorkflowEngine } from '../core/ports/workflow-engine.js';
 import { EmbeddedPipeline } from '../engine/embedded-pipeline.js';
@@ -133,7 +134,7 @@ export class EmbeddedPlatform {
         logger,
       });
       if (argo === undefined) {
-        await cancelOrphanedRuns(database, runs, logger);
+        await cancelOrphanedRuns(runs, logger);
       }
       const unsubscribe = plane.changes.subscribe(reconciler.handleBatch);
       closers.push(unsubscribe);
@@ -178,20 +179,13 @@ export class EmbeddedPlatform {
  * The in-process engine keeps its runs in memory: runs a previous process left going will
  * never end. They are cancelled, with the reason, so that no run waits forever.
  */
-async function cancelOrphanedRuns(
-  database: PostgresDatabase,
-  runs: PostgresRunRepository,
-  logger: FieldsLogger,
-): Promise<void> {
-  const orphans = await database.sql<{ id: string }[]>`
-    select id from pipeline_runs where status in ('pending', 'discovering', 'running')`;
-  for (const { id } of orphans) {
-    await runs.cancelRun(
-      id,
-      'embedded-platform',
-      'the platform stopped while the run was going on',
-    );
-    logger.warn('cancelled a run left going by a previous process', { runId: id });
+async function cancelOrphanedRuns(runs: RunRepository, logger: FieldsLogger): Promise<void> {
+  const cancelled = await runs.cancelUnfinishedRuns(
+    'embedded-platform',
+    'the platform stopped while the run was going on',
+  );
+  for (const runId of cancelled) {
+    logger.warn('cancelled a run left going by a previous process', { runId });
   }
 }
 

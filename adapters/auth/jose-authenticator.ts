@@ -18,6 +18,7 @@ import {
   OidcTrustedIssuer,
   type KeySetOptions,
 } from './oidc-trusted-issuer.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Longer bearer tokens are refused before any parsing (GitHub's are about 1 KB). */
 const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -33,6 +34,24 @@ export interface JoseAuthenticatorOptions {
   readonly clockToleranceSeconds?: number;
   /** How issuers' key sets are fetched and cached. */
   readonly keySets?: KeySetOptions;
+  /**
+   * How long a token that passed verification is answered from memory (never past its `exp`);
+   * default {@link DEFAULT_VERIFIED_TOKEN_MAX_AGE_MS}, 0 verifies every request.
+   */
+  readonly verifiedTokenMaxAgeMs?: number;
+  /** The clock tokens are checked against; injectable for tests. */
+  readonly now?: () => Date;
+}
+
+/** A verified token is answered from memory for at most a minute. */
+export const DEFAULT_VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
+/** Most verified tokens kept in memory (about 1 KB each). */
+const VERIFIED_TOKEN_ENTRIES = 1000;
+
+/** What a verified token is known to be: its kind of caller and its claims. */
+interface VerifiedToken {
+  readonly kind: PrincipalKind;
+  readonly claims: JWTPayload;
 }
 
 /**
@@ -41,12 +60,18 @@ export interface JoseAuthenticatorOptions {
  * verified there (signature RS256/ES256 from the issuer's key set, `iss`, `aud`, `exp`, `nbf`),
  * and turned into a principal. Every failure of the token is a 401 with a reason; a valid token
  * of the other kind than the route accepts is a 403 (`wrong_principal_kind`), as is a service
- * subject the configuration does not allow.
+ * subject the configuration does not allow. A token that passed verification is not verified
+ * again while it is kept in memory (see {@link VerifiedTokenCache}); the route's checks still
+ * run on every request.
  */
 export class JoseAuthenticator implements Authenticator {
   readonly #issuers: ReadonlyMap<string, { kind: PrincipalKind; issuer: OidcTrustedIssuer }>;
   readonly #allowedSubjects: readonly string[] | undefined;
   readonly #clockTolerance: number;
+  readonly #verified: VerifiedTokenCache<VerifiedToken>;
+  readonly #now: () => Date;
+  /** Verifications under way, by token: requests presenting the same token share one. */
+  readonly #verifying = new Map<string, Promise<VerifiedToken>>();
 
   constructor(options: JoseAuthenticatorOptions) {
     const keySets = options.keySets ?? {};
@@ -68,6 +93,11 @@ export class JoseAuthenticator implements Authenticator {
     ]);
     this.#allowedSubjects = options.allowedServiceSubjects;
     this.#clockTolerance = options.clockToleranceSeconds ?? 30;
+    this.#verified = new VerifiedTokenCache({
+      maxAgeMs: options.verifiedTokenMaxAgeMs ?? DEFAULT_VERIFIED_TOKEN_MAX_AGE_MS,
+      maxEntries: VERIFIED_TOKEN_ENTRIES,
+    });
+    this.#now = options.now ?? (() => new Date());
   }
 
   /** The authenticator that `config` (from `loadAuthConfig`) describes. */
@@ -86,6 +116,34 @@ export class JoseAuthenticator implements Authenticator {
     accepts: PrincipalKind,
   ): Promise<Principal> {
     const token = bearerToken(authorization);
+    const now = this.#now();
+    const { kind, claims } =
+      this.#verified.get(token, now.getTime()) ?? (await this.#verifyOnce(token, now));
+    if (kind !== accepts) {
+      throw new AuthorizationError(
+        AuthorizationReason.wrongPrincipalKind,
+        kind === PrincipalKind.service
+          ? 'a service-account token is not accepted on this route'
+          : 'a GitHub Actions token is not accepted on this route',
+      );
+    }
+    return kind === PrincipalKind.githubActions
+      ? githubActionsPrincipal(claims)
+      : this.#servicePrincipal(claims);
+  }
+
+  /** {@link JoseAuthenticator.#verify}, shared by the requests that present `token` meanwhile. */
+  #verifyOnce(token: string, now: Date): Promise<VerifiedToken> {
+    let verifying = this.#verifying.get(token);
+    if (verifying === undefined) {
+      verifying = this.#verify(token, now).finally(() => this.#verifying.delete(token));
+      this.#verifying.set(token, verifying);
+    }
+    return verifying;
+  }
+
+  /** Verifies `token` with the issuer its `iss` names, and keeps what it is until it expires. */
+  async #verify(token: string, now: Date): Promise<VerifiedToken> {
     const trusted = this.#issuers.get(unverifiedIssuer(token));
     if (!trusted) {
       throw new AuthenticationError(
@@ -95,21 +153,14 @@ export class JoseAuthenticator implements Authenticator {
     }
     let claims: JWTPayload;
     try {
-      claims = await trusted.issuer.verify(token, this.#clockTolerance);
+      claims = await trusted.issuer.verify(token, this.#clockTolerance, now);
     } catch (error) {
       throw verificationError(trusted.issuer.issuer, error);
     }
-    if (trusted.kind !== accepts) {
-      throw new AuthorizationError(
-        AuthorizationReason.wrongPrincipalKind,
-        trusted.kind === PrincipalKind.service
-          ? 'a service-account token is not accepted on this route'
-          : 'a GitHub Actions token is not accepted on this route',
-      );
-    }
-    return trusted.kind === PrincipalKind.githubActions
-      ? githubActionsPrincipal(claims)
-      : this.#servicePrincipal(claims);
+    const verified: VerifiedToken = { kind: trusted.kind, claims: Object.freeze(claims) };
+    // `exp` is required, so verification guarantees it is a number.
+    this.#verified.remember(token, verified, now.getTime(), (claims.exp as number) * 1000);
+    return verified;
   }
 
   #servicePrincipal(claims: JWTPayload): Principal {

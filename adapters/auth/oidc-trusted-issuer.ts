@@ -51,16 +51,21 @@ export class OidcTrustedIssuer {
   }
 
   /**
-   * Verifies `token` and answers its claims. jose's own errors pass through (the caller maps
-   * them to reasons); an unreachable issuer is an `IssuerUnavailableError`.
+   * Verifies `token` at `currentDate` and answers its claims. jose's own errors pass through
+   * (the caller maps them to reasons); an unreachable issuer is an `IssuerUnavailableError`.
    */
-  async verify(token: string, clockToleranceSeconds: number): Promise<JWTPayload> {
+  async verify(
+    token: string,
+    clockToleranceSeconds: number,
+    currentDate: Date = new Date(),
+  ): Promise<JWTPayload> {
     const keySet = await this.#discoverKeySet();
     const { payload } = await jwtVerify(token, keySet, {
       issuer: this.issuer,
       audience: this.audience,
       algorithms: [...ACCEPTED_ALGORITHMS],
       clockTolerance: clockToleranceSeconds,
+      currentDate,
       requiredClaims: ['exp', 'sub'],
     });
     return payload;

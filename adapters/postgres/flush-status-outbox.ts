@@ -5,6 +5,12 @@ import type { StatusEventSink } from '../../core/ports/status-event-sink.js';
 /** Most events one flush sends; a longer queue is sent by the next calls. */
 const FLUSH_LIMIT = 500;
 
+/**
+ * How long a flusher's claim on the events it takes keeps other flushers off them: far longer
+ * than a send takes. Events of a flusher that died are sent again once it lapses.
+ */
+const CLAIM_SECONDS = 60;
+
 /** Where a run's commit status links, from its id and its workflow's name. */
 export type StatusTargetUrl = (run: {
   readonly id: string;
@@ -19,10 +25,13 @@ interface OutboxRow {
 }
 
 /**
- * Sends queued status events to `sink` and deletes them, in one transaction: the rows are
- * locked (`SKIP LOCKED`, so concurrent flushers take different events and never wait), sent in
- * run and sequence order with `target_url` filled in from the run's current workflow, and
- * deleted only if the sink accepted them. A failing sink leaves them queued and throws.
+ * Sends queued status events to `sink` and deletes them. One statement claims the events that
+ * are queued and not claimed by another flusher (`SKIP LOCKED`, so concurrent flushers take
+ * different events and never wait), answering each with its run's current workflow for
+ * `target_url`; most calls find nothing and end there. The events are sent in run and sequence
+ * order with no transaction open, then deleted. A failing sink gives the claims back, so the
+ * events stay queued for the next call, and throws; a flusher that dies leaves claims that
+ * lapse, so delivery is at least once.
  */
 export async function flushStatusOutbox(
   sql: postgres.Sql,
@@ -30,30 +39,48 @@ export async function flushStatusOutbox(
   targetUrl: StatusTargetUrl,
   runId: string | undefined,
 ): Promise<number> {
-  const scope = runId === undefined ? sql`` : sql`WHERE run_id = ${runId}`;
-  // Most calls find nothing queued: one query answers them, without a transaction.
-  const queued = await sql`SELECT 1 FROM status_event_outbox ${scope} LIMIT 1`;
-  if (queued.length === 0) return 0;
-  return sql.begin(async (transaction) => {
-    const rows = await transaction<OutboxRow[]>`
-      SELECT o.run_id, o.sequence, o.event, r.argo_workflow_name
-      FROM status_event_outbox o JOIN pipeline_runs r ON r.id = o.run_id
-      ${runId === undefined ? transaction`` : transaction`WHERE o.run_id = ${runId}`}
-      ORDER BY o.run_id, o.sequence
+  const rows = await sql<OutboxRow[]>`
+    WITH taken AS (
+      SELECT run_id, sequence FROM status_event_outbox
+      WHERE (claimed_until IS NULL OR claimed_until < now())
+        ${runId === undefined ? sql`` : sql`AND run_id = ${runId}`}
+      ORDER BY run_id, sequence
       LIMIT ${FLUSH_LIMIT}
-      FOR UPDATE OF o SKIP LOCKED`;
-    if (rows.length === 0) return 0;
-    const events = rows.map((row) => ({
-      ...row.event,
-      target_url: targetUrl({ id: row.run_id, workflowName: row.argo_workflow_name }),
-    }));
-    await sink.publish(events);
-    await transaction`
-      DELETE FROM status_event_outbox o
-      USING unnest(${transaction.array(rows.map((row) => row.run_id))}::uuid[],
-                   ${transaction.array(rows.map((row) => row.sequence))}::bigint[])
-        AS sent (run_id, sequence)
-      WHERE o.run_id = sent.run_id AND o.sequence = sent.sequence`;
-    return rows.length;
-  });
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE status_event_outbox o
+    SET claimed_until = now() + ${CLAIM_SECONDS}::integer * interval '1 second'
+    FROM taken
+    WHERE o.run_id = taken.run_id AND o.sequence = taken.sequence
+    RETURNING o.run_id, o.sequence, o.event,
+      (SELECT argo_workflow_name FROM pipeline_runs r WHERE r.id = o.run_id)
+        AS argo_workflow_name`;
+  if (rows.length === 0) return 0;
+  const ordered = [...rows].sort(inRunAndSequenceOrder);
+  const taken = () => sql`
+    unnest(${sql.array(ordered.map((row) => row.run_id))}::uuid[],
+      ${sql.array(ordered.map((row) => row.sequence))}::bigint[]) AS taken (run_id, sequence)`;
+  try {
+    await sink.publish(
+      ordered.map((row) => ({
+        ...row.event,
+        target_url: targetUrl({ id: row.run_id, workflowName: row.argo_workflow_name }),
+      })),
+    );
+  } catch (error) {
+    // Best effort: a claim that cannot be given back lapses by itself.
+    await sql`
+      UPDATE status_event_outbox o SET claimed_until = NULL FROM ${taken()}
+      WHERE o.run_id = taken.run_id AND o.sequence = taken.sequence`.catch(() => undefined);
+    throw error;
+  }
+  await sql`
+    DELETE FROM status_event_outbox o USING ${taken()}
+    WHERE o.run_id = taken.run_id AND o.sequence = taken.sequence`;
+  return rows.length;
+}
+
+function inRunAndSequenceOrder(left: OutboxRow, right: OutboxRow): number {
+  if (left.run_id !== right.run_id) return left.run_id < right.run_id ? -1 : 1;
+  return Number(left.sequence) - Number(right.sequence);
 }

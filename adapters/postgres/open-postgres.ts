@@ -11,6 +11,16 @@ import { storeOperation } from './postgres-errors.js';
 /** The database of the embedded mode, created in the embedded server on first start. */
 export const EMBEDDED_DATABASE = 'forge';
 
+/**
+ * The session settings of the embedded server's connections. Its data is this machine's own
+ * working copy, so a commit does not wait for its WAL to reach the disk: a crash of the machine
+ * may lose the last fraction of a second of commits, but never corrupts the data (unlike
+ * `fsync = off`). A database named by `DATABASE_URL` or a secret keeps its own settings.
+ */
+export const EMBEDDED_SESSION_SETTINGS: Readonly<Record<string, string>> = {
+  synchronous_commit: 'off',
+};
+
 /** An open database: the connection pool, and how to let go of it (and of its server). */
 export interface PostgresDatabase {
   readonly sql: postgres.Sql;
@@ -69,7 +79,11 @@ export async function openPostgres(
     default:
       return assertNever(config, 'database configuration');
   }
-  const sql = connectPostgres(url, config.poolSize);
+  const sql = connectPostgres(
+    url,
+    config.poolSize,
+    config.kind === 'embedded' ? EMBEDDED_SESSION_SETTINGS : {},
+  );
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -81,6 +95,7 @@ export async function openPostgres(
     })());
   try {
     const migrations = config.migrate ? await migratePostgres(sql) : undefined;
+    await openConnections(sql, config.poolSize);
     return { sql, migrations, server, close };
   } catch (error) {
     await close();
@@ -90,16 +105,34 @@ export async function openPostgres(
 
 /**
  * A connection pool with this product's settings: notices (such as "already exists,
- * skipping") are not printed, `undefined` parameters are sent as NULL.
+ * skipping") are not printed, `undefined` parameters are sent as NULL; `settings` are
+ * session parameters every connection starts with.
  */
-export function connectPostgres(url: string, poolSize = 10): postgres.Sql {
+export function connectPostgres(
+  url: string,
+  poolSize = 10,
+  settings: Readonly<Record<string, string>> = {},
+): postgres.Sql {
   return postgres(url, {
     max: poolSize,
+    connection: { ...settings },
     idle_timeout: 30,
     connect_timeout: 10,
     onnotice: () => undefined,
     transform: { undefined: null },
   });
+}
+
+/**
+ * Opens every connection of the pool now rather than on the first burst of requests: each one
+ * costs a TCP connection and a SCRAM authentication (thousands of hash rounds on both sides),
+ * which would otherwise land on the first requests a fresh process serves. Connections idle
+ * for the pool's idle timeout are closed again as usual.
+ */
+async function openConnections(sql: postgres.Sql, poolSize: number): Promise<void> {
+  await storeOperation('open the connection pool', () =>
+    Promise.all(Array.from({ length: poolSize }, () => sql`SELECT 1`)),
+  );
 }
 
 /** Creates `database` in the embedded server unless it exists. */

@@ -1,9 +1,5 @@
 import type postgres from 'postgres';
-import {
-  GitHubContextSchema,
-  type UpdateExecutionStatusRequest,
-} from '../../core/contracts/api.js';
-import { StatusPoint } from '../../core/contracts/status-events.js';
+import type { UpdateExecutionStatusRequest } from '../../core/contracts/api.js';
 import type {
   AuditEntry,
   CreateRunResult,
@@ -31,17 +27,17 @@ import {
 import { RunProgressDraft } from '../../core/run-progress/run-progress-draft.js';
 import {
   ExecutionNotFoundError,
-  RepositoryNotRegisteredError,
   RunNotFoundError,
 } from '../../core/run-progress/run-progress-errors.js';
-import type { RunStatus } from '../../core/statuses.js';
-import type { TransitionResult } from '../../core/transitions.js';
+import { isTerminalRunStatus, RunStatus } from '../../core/statuses.js';
+import { TransitionOutcome, type TransitionResult } from '../../core/transitions.js';
 import { flushStatusOutbox, type StatusTargetUrl } from './flush-status-outbox.js';
+import { insertRun } from './insert-run.js';
+import { loadRunSnapshot } from './load-run-snapshot.js';
 import { storeOperation } from './postgres-errors.js';
 import {
   isUuid,
-  loadRunSnapshot,
-  selectRun,
+  RUN_COLUMNS_SQL,
   toAuditEntry,
   toPipelineRun,
   toRegisteredRepository,
@@ -51,6 +47,11 @@ import {
   type RunRow,
 } from './postgres-run-rows.js';
 import { writeRunProgress } from './write-run-progress.js';
+
+/** The statuses of runs that have not ended. */
+const UNFINISHED_RUN_STATUSES: readonly RunStatus[] = Object.values(RunStatus).filter(
+  (status) => !isTerminalRunStatus(status),
+);
 
 /** Options of {@link PostgresRunRepository}. */
 export interface PostgresRunRepositoryOptions {
@@ -63,12 +64,13 @@ export interface PostgresRunRepositoryOptions {
 }
 
 /**
- * The {@link RunRepository} on Postgres. Run creation is one `INSERT ... ON CONFLICT DO
- * NOTHING` on (repository, commit), so concurrent identical requests make one run. Every
- * progress change runs in a transaction that first locks the run's row (`SELECT ... FOR
- * UPDATE`), so changes of one run are serialised, then loads the run into a core
- * `RunProgressDraft`, applies the change and the derived statuses by the core rules, and
- * writes the rows, the audit entries and the queued status events together. Driver errors
+ * The {@link RunRepository} on Postgres. Run creation is one statement (an `INSERT ... ON
+ * CONFLICT DO NOTHING` on (repository, commit) with its audit entry and status event, see
+ * `insertRun`), so concurrent identical requests make one run. A run is read with everything
+ * below it in one statement. Every progress change runs in a transaction that first locks the
+ * run's row (`SELECT ... FOR UPDATE`), so changes of one run are serialised, then loads the run
+ * into a core `RunProgressDraft`, applies the change and the derived statuses by the core rules,
+ * and writes the rows, the audit entries and the queued status events together. Driver errors
  * become `RunStoreOperationError`s (retryable when the connection or the server was at fault).
  */
 export class PostgresRunRepository implements RunRepository {
@@ -101,46 +103,18 @@ export class PostgresRunRepository implements RunRepository {
   }
 
   createRun(run: NewRun): Promise<CreateRunResult> {
-    return storeOperation('create a run', async () => {
-      const repository = await this.getRepository(run.repository);
-      if (repository === undefined) throw new RepositoryNotRegisteredError(run.repository);
-      const githubContext = run.github_context ?? GitHubContextSchema.parse({});
-      const createdId = await this.#sql.begin(async (sql) => {
-        const [inserted] = await sql<{ id: string }[]>`
-          INSERT INTO pipeline_runs (repository_id, branch, tag, commit_sha, triggered_by,
-            trigger_type, github_context)
-          VALUES (${repository.id}, ${run.branch ?? null}, ${run.tag ?? null}, ${run.commit_sha},
-            ${run.triggeredBy}, ${run.trigger_type}, ${sql.json(githubContext)})
-          ON CONFLICT (repository_id, commit_sha) DO NOTHING
-          RETURNING id`;
-        if (inserted === undefined) return undefined;
-        await sql`
-          INSERT INTO audit_log (entity_type, entity_id, run_id, from_status, to_status, actor,
-            details)
-          VALUES ('run', ${inserted.id}, ${inserted.id}, NULL, 'pending', ${run.triggeredBy},
-            ${sql.json({ trigger_type: run.trigger_type, commit_sha: run.commit_sha })})`;
-        await this.#queueEvents(sql, inserted.id, [StatusPoint.created]);
-        return inserted.id;
-      });
-      const [row] = await this.#sql<RunRow[]>`
-        SELECT r.*, repo.full_name, repo.clone_url
-        FROM pipeline_runs r JOIN repositories repo ON repo.id = r.repository_id
-        WHERE r.repository_id = ${repository.id} AND r.commit_sha = ${run.commit_sha}`;
-      return { created: createdId !== undefined, run: toPipelineRun(row as RunRow) };
-    });
+    return storeOperation('create a run', () => insertRun(this.#sql, run));
   }
 
   getRun(runId: string): Promise<RunDetail | undefined> {
     if (!isUuid(runId)) return Promise.resolve(undefined);
-    return storeOperation('read a run', () =>
-      this.#sql.begin('isolation level repeatable read read only', async (sql) => {
-        const row = await selectRun(sql, runId);
-        const loaded = row === undefined ? undefined : await loadRunSnapshot(sql, runId, false);
-        return row === undefined || loaded === undefined
-          ? undefined
-          : toRunDetail(row, loaded.snapshot);
-      }),
-    );
+    return storeOperation('read a run', async () => {
+      const loaded = await loadRunSnapshot(this.#sql, runId, {
+        lock: false,
+        discoveryOutput: true,
+      });
+      return loaded === undefined ? undefined : toRunDetail(loaded.row, loaded.snapshot);
+    });
   }
 
   listRuns(query: RunListQuery): Promise<RunList> {
@@ -152,7 +126,7 @@ export class PostgresRunRepository implements RunRepository {
         ${query.branch === undefined ? sql`` : sql`AND r.branch = ${query.branch}`}`;
       const [rows, [count]] = await Promise.all([
         sql<RunRow[]>`
-          SELECT r.*, repo.full_name, repo.clone_url
+          SELECT ${sql.unsafe(RUN_COLUMNS_SQL)}
           FROM pipeline_runs r JOIN repositories repo ON repo.id = r.repository_id
           ${filter}
           ORDER BY r.started_at DESC, r.id DESC
@@ -183,7 +157,7 @@ export class PostgresRunRepository implements RunRepository {
     if (!isUuid(runId)) return Promise.reject(new RunNotFoundError(runId));
     return storeOperation('update run progress', () =>
       this.#sql.begin(async (sql) => {
-        const loaded = await loadRunSnapshot(sql, runId, true);
+        const loaded = await loadRunSnapshot(sql, runId, { lock: true, discoveryOutput: false });
         if (loaded === undefined) throw new RunNotFoundError(runId);
         const draft = new RunProgressDraft(loaded.snapshot, { now: this.#now() });
         const before = progressPointFacts(draft);
@@ -242,6 +216,22 @@ export class PostgresRunRepository implements RunRepository {
     return this.updateProgress(runId, (draft) => cancelRun(draft, actor, reason));
   }
 
+  async cancelUnfinishedRuns(actor: string, reason: string): Promise<readonly string[]> {
+    const unfinished = await storeOperation(
+      'find unfinished runs',
+      () =>
+        this.#sql<{ id: string }[]>`
+        SELECT id FROM pipeline_runs WHERE status IN ${this.#sql(UNFINISHED_RUN_STATUSES)}
+        ORDER BY started_at, id`,
+    );
+    const cancelled: string[] = [];
+    for (const { id } of unfinished) {
+      const update = await this.cancelRun(id, actor, reason);
+      if (update.result.outcome === TransitionOutcome.applied) cancelled.push(id);
+    }
+    return cancelled;
+  }
+
   auditTrail(runId: string): Promise<readonly AuditEntry[]> {
     if (!isUuid(runId)) return Promise.resolve([]);
     return storeOperation('read the audit log', async () => {
@@ -256,21 +246,6 @@ export class PostgresRunRepository implements RunRepository {
     return storeOperation('send status events', () =>
       flushStatusOutbox(this.#sql, sink, this.#targetUrl, runId),
     );
-  }
-
-  /** Queues events for `points` of a new run (whose row this transaction inserted). */
-  async #queueEvents(
-    sql: postgres.TransactionSql,
-    runId: string,
-    points: readonly StatusPoint[],
-  ): Promise<void> {
-    const loaded = await loadRunSnapshot(sql, runId, false);
-    if (loaded === undefined) throw new RunNotFoundError(runId);
-    const draft = new RunProgressDraft(loaded.snapshot, { now: this.#now() });
-    await writeRunProgress(sql, loaded.snapshot, draft, {
-      points,
-      sequenceBefore: loaded.statusEventSequence,
-    });
   }
 
   /** The run of a task or step, by the execution's id. */

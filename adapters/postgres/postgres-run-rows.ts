@@ -7,21 +7,13 @@ import type {
   RegisteredRepository,
   RunDetail,
 } from '../../core/ports/run-repository.js';
-import type {
-  PhaseState,
-  ReleaseState,
-  RunSnapshot,
-  StepAction,
-  StepState,
-  TaskState,
-} from '../../core/run-progress/run-snapshot.js';
+import type { RunSnapshot } from '../../core/run-progress/run-snapshot.js';
 import { RunProgressDraft } from '../../core/run-progress/run-progress-draft.js';
-import type { ExecutionStatus, RunStatus } from '../../core/statuses.js';
+import type { RunStatus } from '../../core/statuses.js';
 
 /*
- * How rows of the control plane's tables are read: the queries, and the mapping from columns
- * to the core's shapes (times as ISO-8601 texts, ids as text). Queries take any `Sql`, so they
- * run inside or outside a transaction.
+ * How rows of the control plane's tables are read into the core's shapes (times as ISO-8601
+ * texts, ids as text). Queries take any `Sql`, so they run inside or outside a transaction.
  */
 
 /** Anything that runs queries: the pool, or a transaction. */
@@ -32,6 +24,24 @@ export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
 
+/**
+ * A `timestamptz` column as the core writes times: ISO-8601 in UTC with milliseconds, exactly
+ * what `Date.prototype.toISOString` gives (both drop the microseconds), so rows read as JSON
+ * need no mapping. Static SQL text: `column` is never a value from outside.
+ */
+export function isoTimeSql(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+/**
+ * The columns of a run with its repository, for every read of a run (`r` is `pipeline_runs`,
+ * `repo` its repository). The discovery output, possibly large, is read only where asked for.
+ */
+export const RUN_COLUMNS_SQL = `r.id, repo.full_name, repo.clone_url, r.branch, r.tag, r.commit_sha,
+  r.triggered_by, r.trigger_type, r.status, r.started_at, r.completed_at, r.discovered_at,
+  r.argo_workflow_name, r.github_context, r.error, r.status_event_sequence, r.created_at,
+  r.updated_at, r.discovery_output IS NOT NULL AS materialised`;
+
 interface RepositoryRow {
   id: string;
   full_name: string;
@@ -39,6 +49,7 @@ interface RepositoryRow {
   created_at: Date;
 }
 
+/** A run as {@link RUN_COLUMNS_SQL} reads it (`discovery_output` only when selected too). */
 interface RunRow {
   id: string;
   full_name: string;
@@ -53,75 +64,13 @@ interface RunRow {
   completed_at: Date | null;
   discovered_at: Date | null;
   argo_workflow_name: string | null;
-  discovery_output: DiscoveryOutput | null;
   github_context: unknown;
   error: string | null;
   status_event_sequence: string;
   created_at: Date;
   updated_at: Date;
-}
-
-type ProgressRunRow = Pick<
-  RunRow,
-  | 'id'
-  | 'full_name'
-  | 'commit_sha'
-  | 'status'
-  | 'started_at'
-  | 'completed_at'
-  | 'discovered_at'
-  | 'github_context'
-  | 'error'
-  | 'status_event_sequence'
-> & { materialised: boolean };
-
-interface PhaseRow {
-  id: string;
-  phase_name: string;
-  group_number: number;
-  status: ExecutionStatus;
-  started_at: Date | null;
-  completed_at: Date | null;
-}
-
-interface TaskRow {
-  id: string;
-  phase_id: string;
-  phase_name: string;
-  group_number: number;
-  project_name: string;
-  project_path: string;
-  job_id: string;
-  status: ExecutionStatus;
-  started_at: Date | null;
-  completed_at: Date | null;
-  error: string | null;
-}
-
-interface StepRow {
-  id: string;
-  job_id: string;
-  step_name: string;
-  position: number;
-  action: StepAction;
-  target: string | null;
-  run_command: string | null;
-  status: ExecutionStatus;
-  exit_code: number | null;
-  logs_key: string | null;
-  started_at: Date | null;
-  completed_at: Date | null;
-  error: string | null;
-}
-
-interface ReleaseRow {
-  id: string;
-  project_name: string;
-  job_id: string;
-  status: ExecutionStatus;
-  started_at: Date | null;
-  completed_at: Date | null;
-  error: string | null;
+  materialised: boolean;
+  discovery_output?: DiscoveryOutput | null;
 }
 
 interface AuditRow {
@@ -134,84 +83,6 @@ interface AuditRow {
   actor: string;
   at: Date;
   details: Record<string, unknown>;
-}
-
-/** The run's own row, its repository joined; locked for update when `lock` is set. */
-export async function selectRun(
-  sql: Queryable,
-  runId: string,
-  lock = false,
-): Promise<RunRow | undefined> {
-  const [row] = await sql<RunRow[]>`
-    SELECT r.*, repo.full_name, repo.clone_url
-    FROM pipeline_runs r JOIN repositories repo ON repo.id = r.repository_id
-    WHERE r.id = ${runId}
-    ${lock ? sql`FOR UPDATE OF r` : sql``}`;
-  return row;
-}
-
-/** A run's snapshot for the progress rules, and its status event counter. */
-export interface LoadedSnapshot {
-  readonly snapshot: RunSnapshot;
-  readonly statusEventSequence: number;
-}
-
-/** Loads a run and everything below it; with `lock`, holds the run's row lock. */
-export async function loadRunSnapshot(
-  sql: Queryable,
-  runId: string,
-  lock: boolean,
-): Promise<LoadedSnapshot | undefined> {
-  // The discovery output, possibly large, stays in the database: the rules only ask whether
-  // the plan exists.
-  const [run] = await sql<ProgressRunRow[]>`
-    SELECT r.id, repo.full_name, r.commit_sha, r.status, r.started_at, r.completed_at,
-      r.discovered_at, r.discovery_output IS NOT NULL AS materialised, r.github_context, r.error,
-      r.status_event_sequence
-    FROM pipeline_runs r JOIN repositories repo ON repo.id = r.repository_id
-    WHERE r.id = ${runId}
-    ${lock ? sql`FOR UPDATE OF r` : sql``}`;
-  if (run === undefined) return undefined;
-  // Unordered: the draft orders rows itself (sorting by text in SQL costs more than the rest).
-  const [phases, tasks, steps, releases] = await Promise.all([
-    sql<PhaseRow[]>`
-      SELECT id, phase_name, group_number, status, started_at, completed_at
-      FROM phase_executions WHERE run_id = ${runId}`,
-    sql<TaskRow[]>`
-      SELECT t.id, t.phase_id, p.phase_name, p.group_number, t.project_name, t.project_path,
-        t.job_id, t.status, t.started_at, t.completed_at, t.error
-      FROM task_executions t JOIN phase_executions p ON p.id = t.phase_id
-      WHERE t.run_id = ${runId}`,
-    sql<StepRow[]>`
-      SELECT s.id, t.job_id, s.step_name, s.position, s.action, s.target, s.run_command,
-        s.status, s.exit_code, s.logs_key, s.started_at, s.completed_at, s.error
-      FROM step_executions s JOIN task_executions t ON t.id = s.task_id
-      WHERE s.run_id = ${runId}`,
-    sql<ReleaseRow[]>`
-      SELECT id, project_name, job_id, status, started_at, completed_at, error
-      FROM release_executions WHERE run_id = ${runId}`,
-  ]);
-  return {
-    statusEventSequence: Number(run.status_event_sequence),
-    snapshot: {
-      run: {
-        id: run.id,
-        repository: run.full_name,
-        commitSha: run.commit_sha,
-        status: run.status,
-        startedAt: iso(run.started_at),
-        completedAt: isoOrNull(run.completed_at),
-        discoveredAt: isoOrNull(run.discovered_at),
-        materialised: run.materialised,
-        githubContext: GitHubContextSchema.parse(run.github_context),
-        error: run.error,
-      },
-      phases: phases.map(toPhaseState),
-      tasks: tasks.map(toTaskState),
-      steps: steps.map(toStepState),
-      releases: releases.map(toReleaseState),
-    },
-  };
 }
 
 /** A run row as the port shows it. */
@@ -246,28 +117,18 @@ export function toRunDetail(row: RunRow, snapshot: RunSnapshot): RunDetail {
   const tasks = ordered.tasks();
   return {
     ...toPipelineRun(row),
-    discoveryOutput: row.discovery_output,
-    phases: ordered.phases().map((phase) => ({
-      id: phase.id ?? '',
-      name: phase.name,
-      group: phase.group,
-      status: phase.status,
-      startedAt: phase.startedAt,
-      completedAt: phase.completedAt,
+    discoveryOutput: row.discovery_output ?? null,
+    phases: ordered.phases().map(({ id, ...phase }) => ({
+      id: id ?? '',
+      ...phase,
       tasks: tasks
         .filter((task) => task.phase === phase.name)
-        .map((task) => ({
-          id: task.id ?? '',
-          jobId: task.jobId,
-          project: task.project,
-          projectPath: task.projectPath,
-          status: task.status,
-          startedAt: task.startedAt,
-          completedAt: task.completedAt,
-          error: task.error,
+        .map(({ id: taskId, phase: _phase, group: _group, ...task }) => ({
+          id: taskId ?? '',
+          ...task,
           steps: ordered
             .stepsOf(task.jobId)
-            .map(({ jobId: _jobId, id, ...step }) => ({ id: id ?? '', ...step })),
+            .map(({ jobId: _jobId, id: stepId, ...step }) => ({ id: stepId ?? '', ...step })),
         })),
     })),
     releases: ordered.releases().map(({ id, ...release }) => ({ id: id ?? '', ...release })),
@@ -300,62 +161,6 @@ export function toAuditEntry(row: AuditRow): AuditEntry {
 }
 
 export type { AuditRow, RepositoryRow, RunRow };
-
-function toPhaseState(row: PhaseRow): PhaseState {
-  return {
-    id: row.id,
-    name: row.phase_name,
-    group: row.group_number,
-    status: row.status,
-    startedAt: isoOrNull(row.started_at),
-    completedAt: isoOrNull(row.completed_at),
-  };
-}
-
-function toTaskState(row: TaskRow): TaskState {
-  return {
-    id: row.id,
-    jobId: row.job_id,
-    phase: row.phase_name,
-    group: row.group_number,
-    project: row.project_name,
-    projectPath: row.project_path,
-    status: row.status,
-    startedAt: isoOrNull(row.started_at),
-    completedAt: isoOrNull(row.completed_at),
-    error: row.error,
-  };
-}
-
-function toStepState(row: StepRow): StepState {
-  return {
-    id: row.id,
-    jobId: row.job_id,
-    name: row.step_name,
-    position: row.position,
-    action: row.action,
-    target: row.target,
-    run: row.run_command,
-    status: row.status,
-    exitCode: row.exit_code,
-    logsKey: row.logs_key,
-    startedAt: isoOrNull(row.started_at),
-    completedAt: isoOrNull(row.completed_at),
-    error: row.error,
-  };
-}
-
-function toReleaseState(row: ReleaseRow): ReleaseState {
-  return {
-    id: row.id,
-    jobId: row.job_id,
-    project: row.project_name,
-    status: row.status,
-    startedAt: isoOrNull(row.started_at),
-    completedAt: isoOrNull(row.completed_at),
-    error: row.error,
-  };
-}
 
 function iso(time: Date): string {
   return time.toISOString();

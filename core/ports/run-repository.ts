@@ -236,6 +236,12 @@ export interface RunRepository extends RunProgressStore {
     actor: string,
     reason?: string,
   ): Promise<ProgressUpdate<TransitionResult<RunStatus>>>;
+  /**
+   * Cancels, as {@link RunRepository.cancelRun} does, every run that has not ended, oldest
+   * first, and answers the ids of those it cancelled. For an engine that keeps its runs in
+   * memory: after a restart, the runs a previous process left going would never end.
+   */
+  cancelUnfinishedRuns(actor: string, reason: string): Promise<readonly string[]>;
   /** The run's audit trail, oldest first. */
   auditTrail(runId: string): Promise<readonly AuditEntry[]>;
 }

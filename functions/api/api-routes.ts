@@ -12,10 +12,7 @@ import {
   authorizeRepository,
   type Principal,
 } from '../../core/ports/authenticator.js';
-import {
-  RepositoryNotRegisteredError,
-  RunNotFoundError,
-} from '../../core/run-progress/run-progress-errors.js';
+import { RunNotFoundError } from '../../core/run-progress/run-progress-errors.js';
 import { isTerminalRunStatus } from '../../core/statuses.js';
 import type { ApiDependencies } from './api-dependencies.js';
 import { ApiError } from './api-error.js';
@@ -116,15 +113,14 @@ async function createRun({ request, principal, deps }: RouteContext): Promise<Ap
   }
   const caller = requirePrincipal(principal);
   authorizeRepository(caller, body.repository);
-  const repository = await deps.runs.getRepository(body.repository);
-  if (repository === undefined) throw new RepositoryNotRegisteredError(body.repository);
+  // Throws RepositoryNotRegisteredError; the run carries its repository's clone URL.
   const { created, run } = await deps.runs.createRun({ ...body, triggeredBy: actorOf(caller) });
   let submitted = run;
   if (run.workflowName === null && !isTerminalRunStatus(run.status)) {
     const workflow = await deps.engine.submit({
       runId: run.id,
       repository: run.repository,
-      cloneUrl: repository.cloneUrl,
+      cloneUrl: run.cloneUrl,
       commit: run.commitSha,
       branch: run.branch ?? undefined,
       tag: run.tag ?? undefined,

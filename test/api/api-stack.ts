@@ -21,6 +21,8 @@ import { RecordingWorkflowEngine } from '../support/recording-workflow-engine.js
 /** The API on real parts: Postgres, the embedded job plane, a local issuer, a local server. */
 export interface ApiStack {
   readonly url: string;
+  /** What the stack's server was started with, for tests that start a server of their own. */
+  readonly deps: ApiDependencies;
   readonly runs: PostgresRunRepository;
   readonly plane: JobPlane;
   readonly engine: RecordingWorkflowEngine;
@@ -76,6 +78,7 @@ export function useApiStack(): { readonly current: ApiStack } {
     cleanups.push(() => server.close());
     holder.current = {
       url: server.url,
+      deps,
       runs,
       plane,
       engine,

@@ -6,6 +6,9 @@ import { MigrationChecksumError } from '../../adapters/postgres/postgres-errors.
 import { EXECUTION_STATUSES, RUN_STATUSES } from '../../core/statuses.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres-database.js';
 
+/** The versions of every migration of this build, in order. */
+const VERSIONS = MIGRATIONS.map((migration) => migration.version);
+
 const databases: TestDatabase[] = [];
 
 /** A fresh, empty database (no migration applied), dropped after the test. */
@@ -35,7 +38,7 @@ describe('migratePostgres', () => {
     const report = await migratePostgres(database.sql);
 
     // Assert
-    expect(report).toEqual({ applied: [1], alreadyApplied: [] });
+    expect(report).toEqual({ applied: VERSIONS, alreadyApplied: [] });
     expect(await tableNames(database)).toEqual([
       'audit_log',
       'phase_executions',
@@ -47,10 +50,15 @@ describe('migratePostgres', () => {
       'step_executions',
       'task_executions',
     ]);
-    const recorded = await database.sql`SELECT version, name, checksum FROM schema_migrations`;
-    expect(recorded).toEqual([
-      { version: 1, name: 'initial schema', checksum: checksumOf(MIGRATIONS[0]!) },
-    ]);
+    const recorded = await database.sql`
+      SELECT version, name, checksum FROM schema_migrations ORDER BY version`;
+    expect(recorded).toEqual(
+      MIGRATIONS.map(({ version, name }, index) => ({
+        version,
+        name,
+        checksum: checksumOf(MIGRATIONS[index]!),
+      })),
+    );
   });
 
   it('applies nothing the second time', async () => {
@@ -62,10 +70,10 @@ describe('migratePostgres', () => {
     const second = await migratePostgres(database.sql);
 
     // Assert
-    expect(second).toEqual({ applied: [], alreadyApplied: [1] });
+    expect(second).toEqual({ applied: [], alreadyApplied: VERSIONS });
     const [count] = await database.sql<{ count: string }[]>`
       SELECT count(*) FROM schema_migrations`;
-    expect(count?.count).toBe('1');
+    expect(count?.count).toBe(String(MIGRATIONS.length));
   });
 
   it('applies each migration once when four processes migrate the same database at once', async () => {
@@ -78,8 +86,10 @@ describe('migratePostgres', () => {
     await Promise.all(pools.map((pool) => pool.end({ timeout: 5 })));
 
     // Assert
-    expect(reports.filter((report) => report.applied.length === 1)).toHaveLength(1);
-    expect(reports.filter((report) => report.alreadyApplied.length === 1)).toHaveLength(3);
+    expect(reports.filter((report) => report.applied.length === VERSIONS.length)).toHaveLength(1);
+    expect(
+      reports.filter((report) => report.alreadyApplied.length === VERSIONS.length),
+    ).toHaveLength(3);
     expect(await tableNames(database)).toContain('pipeline_runs');
   });
 
@@ -99,7 +109,10 @@ describe('migratePostgres', () => {
   it('rolls every migration of the call back when one fails', async () => {
     // Arrange
     const database = await emptyDatabase();
-    const broken = [...MIGRATIONS, { version: 2, name: 'broken', sql: 'SELECT no_such_column' }];
+    const broken = [
+      ...MIGRATIONS,
+      { version: VERSIONS.length + 1, name: 'broken', sql: 'SELECT no_such_column' },
+    ];
 
     // Act
     const migrating = migratePostgres(database.sql, broken);

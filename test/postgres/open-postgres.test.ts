@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedSecretStore } from '../../adapters/embedded/embedded-secret-store.js';
+import { MIGRATIONS } from '../../adapters/postgres/migrations/all-migrations.js';
 import { openPostgres, type PostgresDatabase } from '../../adapters/postgres/open-postgres.js';
 import { RunStoreOperationError } from '../../core/run-progress/run-progress-errors.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres-database.js';
+
+const VERSIONS = MIGRATIONS.map((migration) => migration.version);
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -34,7 +37,7 @@ function isAlive(pid: number): boolean {
 }
 
 describe('openPostgres', () => {
-  it('connects to DATABASE_URL and migrates the schema', async () => {
+  it('connects to DATABASE_URL with its own settings, opens the whole pool and migrates the schema', async () => {
     // Arrange
     const target = await emptyDatabase();
 
@@ -44,8 +47,16 @@ describe('openPostgres', () => {
     );
 
     // Assert
-    expect(database.migrations).toEqual({ applied: [1], alreadyApplied: [] });
+    expect(database.migrations).toEqual({ applied: VERSIONS, alreadyApplied: [] });
     expect(database.server).toBeUndefined();
+    // Every connection of the pool is open before the first request needs one.
+    const [connections] = await database.sql<{ count: number }[]>`
+      SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = ${target.name}`;
+    expect(connections?.count).toBe(2);
+    // The server's own setting, whatever it is: the pool sets none of its own.
+    const [commits] = await database.sql<{ source: string }[]>`
+      SELECT source FROM pg_settings WHERE name = 'synchronous_commit'`;
+    expect(commits?.source).not.toBe('client');
     expect(await database.sql`SELECT count(*)::int AS runs FROM pipeline_runs`).toEqual([
       { runs: 0 },
     ]);
@@ -95,7 +106,7 @@ describe('openPostgres', () => {
     expect((bad as Error).message).not.toMatch(/hunter2/);
   });
 
-  it('starts an embedded server on 127.0.0.1 only, keeps its data across starts, and stops it', async () => {
+  it('starts an embedded server on 127.0.0.1 only, commits without waiting for the disk, keeps its data across starts, and stops it', async () => {
     // Arrange
     const dataDir = await mkdtemp(join(tmpdir(), 'forge-embedded-postgres-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -104,9 +115,10 @@ describe('openPostgres', () => {
     // Act
     const first = track(await openPostgres(config));
     const firstPid = first.server?.pid ?? 0;
-    const settings = await first.sql<{ listen: string; sockets: string }[]>`
+    const settings = await first.sql<{ listen: string; sockets: string; commits: string }[]>`
       SELECT current_setting('listen_addresses') AS listen,
-             current_setting('unix_socket_directories') AS sockets`;
+             current_setting('unix_socket_directories') AS sockets,
+             current_setting('synchronous_commit') AS commits`;
     await first.sql`
       INSERT INTO repositories (full_name, clone_url) VALUES ('acme/kept', 'https://example.com')`;
     await first.close();
@@ -115,10 +127,11 @@ describe('openPostgres', () => {
     const second = track(await openPostgres(config));
 
     // Assert
-    expect(settings).toEqual([{ listen: '127.0.0.1', sockets: '' }]);
-    expect(first.migrations?.applied).toEqual([1]);
+    // The embedded server's own data: commits do not wait for the disk (never so for a URL).
+    expect(settings).toEqual([{ listen: '127.0.0.1', sockets: '', commits: 'off' }]);
+    expect(first.migrations?.applied).toEqual(VERSIONS);
     expect(stoppedAfterClose).toBe(true);
-    expect(second.migrations).toEqual({ applied: [], alreadyApplied: [1] });
+    expect(second.migrations).toEqual({ applied: [], alreadyApplied: VERSIONS });
     expect(await second.sql`SELECT full_name FROM repositories`).toEqual([
       { full_name: 'acme/kept' },
     ]);

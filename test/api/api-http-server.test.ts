@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ApiHttpServer } from '../../platform/api-http-server.js';
+import { useApiStack } from './api-stack.js';
+
+const stack = useApiStack();
+
+/** A promise and the function that settles it. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
+
+describe('ApiHttpServer.close', () => {
+  it('waits for a request in flight even after its client hung up', async () => {
+    // Arrange: a readiness check that answers only when the test says so.
+    const asked = deferred();
+    const answer = deferred();
+    const server = await ApiHttpServer.start({
+      port: 0,
+      deps: {
+        ...stack.current.deps,
+        ready: () => {
+          asked.resolve();
+          return answer.promise;
+        },
+      },
+    });
+    try {
+      const client = new AbortController();
+      const request = fetch(`${server.url}/readyz`, { signal: client.signal }).then(
+        () => 'answered',
+        () => 'hung up',
+      );
+      await asked.promise;
+      client.abort();
+      let closed = false;
+
+      // Act
+      const closing = server.close().then(() => {
+        closed = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const closedBeforeTheAnswer = closed;
+      answer.resolve();
+      await closing;
+
+      // Assert
+      expect(await request).toBe('hung up');
+      expect(closedBeforeTheAnswer).toBe(false);
+      expect(closed).toBe(true);
+    } finally {
+      answer.resolve();
+      await server.close();
+    }
+  });
+});
