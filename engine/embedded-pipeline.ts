@@ -10,10 +10,10 @@ import {
   EmbeddedWorkflowEngine,
   type EmbeddedWorkflowEngineOptions,
 } from './embedded-workflow-engine.js';
+import { DEFAULT_EMBEDDED_TASK_CONCURRENCY } from './embedded-defaults.js';
 import type { EngineEvent } from './run-outcome.js';
 
-/** Task jobs at once in the embedded mode when nothing says otherwise. */
-export const DEFAULT_EMBEDDED_TASK_CONCURRENCY = 4;
+export { DEFAULT_EMBEDDED_TASK_CONCURRENCY };
 
 /** Options of {@link EmbeddedPipeline.start}. */
 export interface EmbeddedPipelineOptions {

@@ -3,9 +3,9 @@ import { SignJWT } from 'jose';
 import { localIssuerUrl } from '../../config/auth-environment.js';
 import { AuthError, PrincipalKind } from '../../core/ports/authenticator.js';
 import { LOCAL_SIGNING_ALGORITHM, LocalSigningKeys } from './local-signing-keys.js';
+import { MAX_LOCAL_TOKEN_TTL_SECONDS } from './local-token-limits.js';
 
-/** The longest lifetime of a locally signed token (GitHub's own last at most a few hours). */
-export const MAX_LOCAL_TOKEN_TTL_SECONDS = 24 * 3600;
+export { MAX_LOCAL_TOKEN_TTL_SECONDS };
 /** The subject of a service token when the caller names none. */
 export const DEFAULT_LOCAL_SERVICE_SUBJECT = 'system:serviceaccount:forge:local';
 

@@ -1,12 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_EMBEDDED_TASK_CONCURRENCY as DEFAULT_TASK_CONCURRENCY } from '../../engine/embedded-defaults.js';
 import type { RunFlags } from './run-pipeline.js';
-
-/**
- * Task jobs at once unless `--concurrency` says otherwise: the engine's own default
- * (`DEFAULT_EMBEDDED_TASK_CONCURRENCY`), repeated here so that the command's help loads no
- * engine. A test keeps the two equal.
- */
-const DEFAULT_TASK_CONCURRENCY = 4;
 
 /**
  * `forge-pipeline run <repo-path>`: runs a repository's pipeline on this machine, in one

@@ -1,13 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { RepositoryFullNameSchema } from '../../core/contracts/api.js';
 import { parseDurationSeconds } from '../../core/duration.js';
+import { MAX_LOCAL_TOKEN_TTL_SECONDS as MAX_TTL_SECONDS } from '../../adapters/auth/local-token-limits.js';
 import type { TokenFlags } from './print-token.js';
-
-/**
- * The longest `--ttl`: the local signer's limit (`MAX_LOCAL_TOKEN_TTL_SECONDS`), repeated here
- * so that defining the command loads no signer. A test keeps the two equal.
- */
-const MAX_TTL_SECONDS = 24 * 3600;
 
 /**
  * `forge-pipeline token`: prints one bearer token signed by the embedded mode's local issuer,
