@@ -160,7 +160,7 @@ class Dispatch {
         maxDelayMs: this.#interval.maxMs,
         jitterMs: this.#interval.initialMs / 4,
       });
-      await this.#orAbort(this.#pause(Math.min(delayMs, remainingMs)));
+      await this.#orAbort(this.#pause(Math.min(delayMs, remainingMs), last));
       const current = await this.#orAbort(this.#read(last));
       if (isTerminalJobStatus(current.status)) {
         this.#logger.info('job ended', { ...this.#fields, status: current.status });
@@ -178,23 +178,26 @@ class Dispatch {
     }
   }
 
-  /** Waits `ms`, or less when the job changes first (with a change signal) or the dispatch aborts. */
-  async #pause(ms: number): Promise<void> {
+  /**
+   * Waits `ms`, or less when the dispatch aborts or, with a change signal, when the job's
+   * record changes (or already changed since `last` was read).
+   */
+  async #pause(ms: number, last: JobRecord): Promise<void> {
     const { changes, signal } = this.#options;
     if (changes === undefined) return sleep(ms, signal);
     // One signal ends whichever of the two waits loses, and follows the dispatch's abort.
     const done = new AbortController();
-    const follow = (): void => done.abort();
+    const follow = (): void => done.abort(PAUSE_OVER);
     signal?.addEventListener('abort', follow, { once: true });
     if (signal?.aborted === true) follow();
     try {
       await Promise.race([
         sleep(ms, done.signal),
-        changes.nextChange(this.#message.job_id, done.signal),
+        changes.nextChange(this.#message.job_id, done.signal, last.updated_at),
       ]);
     } finally {
       signal?.removeEventListener('abort', follow);
-      done.abort();
+      done.abort(PAUSE_OVER);
     }
   }
 
@@ -267,6 +270,13 @@ class Dispatch {
     }
   }
 }
+
+/**
+ * The reason a pause's own signal is aborted with: an abort without a reason builds a
+ * `DOMException` with its stack, which a hundred dispatches waiting at once paid for on every
+ * poll.
+ */
+const PAUSE_OVER = Symbol('pause over');
 
 /** Waits `ms`; resolves early when `signal` aborts (the caller notices the abort itself). */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

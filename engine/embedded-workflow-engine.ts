@@ -17,11 +17,10 @@ export const DEFAULT_JOB_TIMEOUTS: JobTimeouts = { discovery: 900, task: 7200, r
 
 /**
  * Reads of the in-memory job store while waiting for a job. A plane that signals job changes
- * (the embedded one) wakes the wait at once, so these reads only catch a change that landed
- * between a wake and the next wait; without the signal the engine still sees a job's end
- * within a tenth of a second instead of the production dispatcher's quarter second or more.
+ * (the embedded one) wakes the wait at once, so these reads are a fallback: a hundred jobs
+ * waited on at once cost a read each every half second at most, not every few milliseconds.
  */
-export const EMBEDDED_POLL_INTERVAL: PollInterval = { initialMs: 10, maxMs: 100 };
+export const EMBEDDED_POLL_INTERVAL: PollInterval = { initialMs: 50, maxMs: 500 };
 
 /** Options of {@link EmbeddedWorkflowEngine}. */
 export interface EmbeddedWorkflowEngineOptions {

@@ -180,10 +180,15 @@ export class EmbeddedJobStore implements JobStore, JobChangeFeed, JobChangeSigna
     return this.feed.subscribe(handler);
   }
 
-  /** Resolves at the job's next write (one that stores a new record), or when `signal` aborts. */
-  nextChange(jobId: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Resolves at the job's next write (one that stores a new record), or when `signal` aborts;
+   * at once when the record changed since the caller saw `seenUpdatedAt`.
+   */
+  nextChange(jobId: string, signal: AbortSignal, seenUpdatedAt?: string): Promise<void> {
     return new Promise((resolve) => {
       if (signal.aborted || this.closing !== undefined) return resolve();
+      const current = this.records.get(jobId);
+      if (seenUpdatedAt !== undefined && current?.updated_at !== seenUpdatedAt) return resolve();
       const waiting = this.waiters.get(jobId) ?? new Set<() => void>();
       const wake = (): void => {
         signal.removeEventListener('abort', stop);

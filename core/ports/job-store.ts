@@ -84,8 +84,11 @@ export interface JobStore {
  * have it still poll, more slowly, so a change they miss is seen all the same.
  */
 export interface JobChangeSignal {
-  /** Resolves at the job's next recorded change, or when `signal` aborts. */
-  nextChange(jobId: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Resolves at the job's next recorded change, or when `signal` aborts; at once when the
+   * record's `updated_at` is no longer `seenUpdatedAt` (it changed since the caller read it).
+   */
+  nextChange(jobId: string, signal: AbortSignal, seenUpdatedAt?: string): Promise<void>;
 }
 
 /**

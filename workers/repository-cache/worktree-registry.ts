@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { gitDir, type RepositoryLocation } from './cache-layout.js';
@@ -50,32 +51,35 @@ export class WorktreeRegistry {
    * The worktrees git knows for this repository, read from its administrative folders
    * (`worktrees/<id>/gitdir`, `HEAD` and `locked`, as gitrepository-layout(5) documents them)
    * rather than by running `git worktree list`: this runs under the repository's lock on
-   * every checkout. An entry without a readable `gitdir` is one `git worktree prune` removes.
+   * every checkout. The files are a few bytes each in a local folder, so they are read
+   * synchronously: with 25 worktrees, 75 asynchronous reads (open, stat, read and close each
+   * through the thread pool) took several milliseconds per checkout, all of it under the lock
+   * and on the event loop, where the synchronous reads take a fraction of one. An entry
+   * without a readable `gitdir` is one `git worktree prune` removes.
    */
-  async list(location: RepositoryLocation): Promise<RegisteredWorktree[]> {
+  list(location: RepositoryLocation): Promise<RegisteredWorktree[]> {
     const adminRoot = join(location.bareDir, 'worktrees');
-    const ids = await readdir(adminRoot).catch(() => [] as string[]);
-    const worktrees = await Promise.all(
-      ids.sort().map(async (id): Promise<RegisteredWorktree | undefined> => {
-        const adminDir = join(adminRoot, id);
-        const [gitdir, head, locked] = await Promise.all(
-          ['gitdir', 'HEAD', 'locked'].map((name) =>
-            readFile(join(adminDir, name), 'utf8').then(
-              (text) => text.replace(/\r?\n$/, ''),
-              () => undefined,
-            ),
-          ),
-        );
-        if (gitdir === undefined || gitdir.trim() === '') return undefined;
-        return {
-          path: dirname(resolve(adminDir, gitdir.trim())),
-          head: head !== undefined && FULL_SHA.test(head.trim()) ? head.trim() : undefined,
-          lockReason: locked,
-          adminDir,
-        };
-      }),
-    );
-    return worktrees.filter((worktree) => worktree !== undefined);
+    let ids: string[];
+    try {
+      ids = readdirSync(adminRoot);
+    } catch {
+      return Promise.resolve([]);
+    }
+    const worktrees: RegisteredWorktree[] = [];
+    for (const id of ids.sort()) {
+      const adminDir = join(adminRoot, id);
+      const [gitdir, head, locked] = ['gitdir', 'HEAD', 'locked'].map((name) =>
+        readSmallFile(join(adminDir, name)),
+      );
+      if (gitdir === undefined || gitdir.trim() === '') continue;
+      worktrees.push({
+        path: dirname(resolve(adminDir, gitdir.trim())),
+        head: head !== undefined && FULL_SHA.test(head.trim()) ? head.trim() : undefined,
+        lockReason: locked,
+        adminDir,
+      });
+    }
+    return Promise.resolve(worktrees);
   }
 
   /**
@@ -293,6 +297,15 @@ function isParked(reason: string | undefined): boolean {
 function isInside(path: string, folder: string): boolean {
   const relation = relative(folder, path);
   return relation !== '' && !relation.startsWith('..') && !isAbsolute(relation);
+}
+
+/** A small file's text without its final newline; `undefined` when it cannot be read. */
+function readSmallFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch {
+    return undefined;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
