@@ -9,6 +9,7 @@ import {
 } from '../../core/run-progress/run-progress-errors.js';
 import { useTestDatabase } from '../support/postgres-database.js';
 import {
+  completedDiscoveryRecord,
   createSampleRun,
   randomCommitSha,
   RecordingStatusEventSink,
@@ -31,19 +32,7 @@ async function discover(runs: PostgresRunRepository, runId: string, releaseEnabl
   await runs.updateProgress(runId, (draft) =>
     applyJobRecord(
       draft,
-      {
-        job_id: `${runId}/discovery`,
-        run_id: runId,
-        type: 'discovery',
-        status: 'completed',
-        worker_id: 'discovery-1',
-        created_at: '2030-01-01T00:00:00.000Z',
-        updated_at: '2030-01-01T00:00:02.000Z',
-        started_at: '2030-01-01T00:00:01.000Z',
-        completed_at: '2030-01-01T00:00:02.000Z',
-        ttl: 1,
-        cancel_requested: false,
-      },
+      completedDiscoveryRecord(runId),
       sampleDiscoveryOutput({ releaseEnabled }),
     ),
   );

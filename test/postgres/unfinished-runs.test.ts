@@ -3,6 +3,7 @@ import { PostgresRunRepository } from '../../adapters/postgres/postgres-run-repo
 import { applyJobRecord } from '../../core/run-progress/apply-job-record.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres-database.js';
 import {
+  completedDiscoveryRecord,
   createSampleRun,
   RecordingStatusEventSink,
   sampleDiscoveryOutput,
@@ -30,23 +31,7 @@ describe('PostgresRunRepository.cancelUnfinishedRuns', () => {
     const pending = await createSampleRun(runs);
     const running = await createSampleRun(runs);
     await runs.updateProgress(running.id, (draft) =>
-      applyJobRecord(
-        draft,
-        {
-          job_id: `${running.id}/discovery`,
-          run_id: running.id,
-          type: 'discovery',
-          status: 'completed',
-          worker_id: 'discovery-1',
-          created_at: '2030-01-01T00:00:00.000Z',
-          updated_at: '2030-01-01T00:00:02.000Z',
-          started_at: '2030-01-01T00:00:01.000Z',
-          completed_at: '2030-01-01T00:00:02.000Z',
-          ttl: 1,
-          cancel_requested: false,
-        },
-        sampleDiscoveryOutput(),
-      ),
+      applyJobRecord(draft, completedDiscoveryRecord(running.id), sampleDiscoveryOutput()),
     );
     const failed = await createSampleRun(runs);
     await runs.updateRunStatus(failed.id, 'failed', 'engine', 'deadline passed');

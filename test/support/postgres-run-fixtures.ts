@@ -3,6 +3,7 @@ import {
   DiscoveryOutputSchema,
   type DiscoveryOutput,
 } from '../../core/contracts/discovery-output.js';
+import type { JobRecord } from '../../core/contracts/jobs.js';
 import { RunStatusEventSchema, type RunStatusEvent } from '../../core/contracts/status-events.js';
 import type { NewRun, PipelineRun, RunRepository } from '../../core/ports/run-repository.js';
 import type { StatusEventSink } from '../../core/ports/status-event-sink.js';
@@ -83,6 +84,23 @@ export function sampleDiscoveryOutput(options: { releaseEnabled?: boolean } = {}
 }
 
 /** Registers a fresh repository and creates a run for a random commit of it. */
+/** The record of a run's discovery job, completed by `discovery-1` at fixed times in 2030. */
+export function completedDiscoveryRecord(runId: string): JobRecord {
+  return {
+    job_id: `${runId}/discovery`,
+    run_id: runId,
+    type: 'discovery',
+    status: 'completed',
+    worker_id: 'discovery-1',
+    created_at: '2030-01-01T00:00:00.000Z',
+    updated_at: '2030-01-01T00:00:02.000Z',
+    started_at: '2030-01-01T00:00:01.000Z',
+    completed_at: '2030-01-01T00:00:02.000Z',
+    ttl: 1,
+    cancel_requested: false,
+  };
+}
+
 export async function createSampleRun(
   repository: RunRepository,
   overrides: Partial<NewRun> = {},
