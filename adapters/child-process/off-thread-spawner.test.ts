@@ -66,7 +66,12 @@ describe('OffThreadSpawner', () => {
 
     sleeper.kill('SIGTERM');
     const killed = await finished(sleeper);
+    const left = spawner.spawn({ file: '/bin/sleep', args: ['30'], env: {} });
+    const [leftPid] = (await once(left, 'spawn')) as [number];
+    const leftEnded = once(left, 'close');
     await spawner.close();
+    await leftEnded;
+    process.kill(leftPid, 'SIGKILL');
     const after = await finished(
       spawner.spawn({ file: '/bin/sh', args: ['-c', 'echo again'], env: {} }),
     );

@@ -79,11 +79,15 @@ export class OffThreadSpawner {
     return child;
   }
 
-  /** Stops the thread; children still running are left to run (their pipes close). */
+  /**
+   * Stops the thread. Children still running are left to run (their pipes close with the
+   * thread), and are reported ended to their listeners, so that nobody waits for them.
+   */
   async close(): Promise<void> {
     const worker = this.#worker;
-    this.#worker = undefined;
-    if (worker !== undefined) await worker.terminate();
+    if (worker === undefined) return;
+    this.#failAll(worker, new Error('the spawner was closed'));
+    await worker.terminate();
   }
 
   #ensureWorker(): Worker {
