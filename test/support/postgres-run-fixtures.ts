@@ -4,6 +4,7 @@ import {
   type DiscoveryOutput,
 } from '../../core/contracts/discovery-output.js';
 import type { JobRecord } from '../../core/contracts/jobs.js';
+import { discovery } from '../../core/run-progress/testing/sample-run.js';
 import { RunStatusEventSchema, type RunStatusEvent } from '../../core/contracts/status-events.js';
 import type { NewRun, PipelineRun, RunRepository } from '../../core/ports/run-repository.js';
 import type { StatusEventSink } from '../../core/ports/status-event-sink.js';
@@ -18,69 +19,14 @@ export function uniqueRepositoryName(): string {
   return `acme/repo-${randomUUID().slice(0, 8)}`;
 }
 
-function shellStep(name: string, run: string, priority = 0) {
-  return { name, action: 'shell' as const, run, priority, args: [], secrets: [], timeout: null };
-}
-
 /**
- * The discovery output of a small monorepo: group 1 `build` (api: compile then vet; web:
- * bundle), group 2 `test` (api: unit; web: e2e) beside `audit`, a phase no project takes part
- * in; a release of `api` when `releaseEnabled`. Validated by the discovery output contract.
+ * The discovery output of the progress rules' sample monorepo (`discovery()` in
+ * core/run-progress/testing): group 1 `build` (api, web), group 2 `test` beside `audit`, a
+ * phase no project takes part in; a release of `api` when `releaseEnabled`. Validated by the
+ * discovery output contract.
  */
 export function sampleDiscoveryOutput(options: { releaseEnabled?: boolean } = {}): DiscoveryOutput {
-  const releaseEnabled = options.releaseEnabled ?? false;
-  return DiscoveryOutputSchema.parse({
-    repository: {
-      forgeVersion: '1.0.0',
-      tagging: { strategy: 'monorepo' },
-      phases: {
-        build: { group: 1, description: 'Build', timeout: null, required: true },
-        test: { group: 2, description: 'Test', timeout: 600, required: false },
-        audit: { group: 2, description: 'Audit', timeout: null, required: false },
-      },
-      publishers: {},
-    },
-    projects: [
-      {
-        name: 'api',
-        path: 'services/api',
-        phases: {
-          build: [
-            {
-              name: 'compile',
-              action: 'earthly',
-              target: '+build',
-              priority: 10,
-              args: [],
-              secrets: [],
-              timeout: null,
-            },
-            shellStep('vet', 'go vet ./...'),
-          ],
-          test: [shellStep('unit', 'go test ./...')],
-        },
-        releaseTriggered: releaseEnabled,
-        deploymentTriggered: false,
-      },
-      {
-        name: 'web',
-        path: 'web',
-        phases: {
-          build: [shellStep('bundle', 'npm run build')],
-          test: [shellStep('e2e', 'npm test')],
-        },
-        releaseTriggered: false,
-        deploymentTriggered: false,
-      },
-    ],
-    phaseGroups: [
-      { group: 1, phases: ['build'] },
-      { group: 2, phases: ['audit', 'test'] },
-    ],
-    releaseEnabled,
-    releaseProjects: releaseEnabled ? ['api'] : [],
-    errors: [],
-  });
+  return DiscoveryOutputSchema.parse(discovery(options));
 }
 
 /** Registers a fresh repository and creates a run for a random commit of it. */
