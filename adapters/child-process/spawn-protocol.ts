@@ -1,6 +1,6 @@
 /**
- * The messages between {@link OffThreadSpawner} and its spawn thread. Output travels decoded
- * (UTF-8, split on character boundaries by the thread), so the two sides share no buffers.
+ * The messages between {@link ProcessSpawner} and its spawn server, over the IPC channel as
+ * JSON. Output travels decoded (UTF-8, split on character boundaries by the server).
  */
 
 /** What a child is started with: the fields of `spawn` the spawner supports. */
@@ -14,13 +14,13 @@ export interface SpawnRequest {
   readonly detached?: boolean;
 }
 
-/** Requests from the spawner to the thread. */
+/** Requests from the spawner to the server. */
 export type SpawnCommand =
   | ({ readonly op: 'spawn'; readonly id: number } & SpawnRequest)
   | { readonly op: 'kill'; readonly id: number; readonly signal: NodeJS.Signals }
   | { readonly op: 'destroy-pipes'; readonly id: number };
 
-/** Events from the thread about one child. */
+/** Events from the server about one child. */
 export type SpawnEvent =
   | { readonly id: number; readonly event: 'spawned'; readonly pid: number }
   | {

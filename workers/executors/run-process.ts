@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import {
   sharedSpawner,
-  type OffThreadSpawner,
-  type ThreadChild,
-} from '../../adapters/child-process/off-thread-spawner.js';
+  type ProcessSpawner,
+  type SpawnedChild,
+} from '../../adapters/child-process/process-spawner.js';
 import { errorMessage } from '../../core/errors.js';
 import { StepProcessStartError } from './executor-errors.js';
 
@@ -32,8 +32,8 @@ export interface ProcessWatch {
   readonly onOutput: (chunk: string) => void;
   /** Milliseconds between SIGTERM and SIGKILL; default {@link DEFAULT_KILL_GRACE_MS}. */
   readonly killGraceMs?: number;
-  /** Starts the process; default the process's {@link sharedSpawner}, off the event loop. */
-  readonly spawner?: OffThreadSpawner;
+  /** Starts the process; default the process's {@link sharedSpawner} (its spawn server). */
+  readonly spawner?: ProcessSpawner;
 }
 
 /** How a process run ended. */
@@ -95,7 +95,7 @@ async function assertDirectory(spec: ProcessSpec): Promise<void> {
 
 /** Watches a spawned group until its leader has exited and the group and its pipes are gone. */
 function superviseGroup(
-  child: ThreadChild,
+  child: SpawnedChild,
   spec: ProcessSpec,
   watch: ProcessWatch,
 ): Promise<ProcessEnding> {
@@ -115,7 +115,7 @@ function superviseGroup(
       }
     };
     child.on('output', (_stream, chunk) => forward(chunk));
-    // The pid arrives from the spawn thread; a stop asked for before then waits for it.
+    // The pid arrives from the spawn server; a stop asked for before then waits for it.
     const started = new Promise<number | undefined>((resolveStart) => {
       child.once('spawn', resolveStart);
       child.once('error', () => resolveStart(undefined));
@@ -173,7 +173,7 @@ function superviseGroup(
 }
 
 /** Waits briefly for stdout/stderr to close; destroys them if a process outside the group holds them. */
-async function waitForPipes(child: ThreadChild, closed: () => boolean): Promise<void> {
+async function waitForPipes(child: SpawnedChild, closed: () => boolean): Promise<void> {
   const giveUpAt = performance.now() + PIPE_DRAIN_MS;
   while (!closed() && performance.now() < giveUpAt) await delay(10);
   if (!closed()) child.destroyPipes();

@@ -1,7 +1,7 @@
 import {
   sharedSpawner,
-  type OffThreadSpawner,
-} from '../../adapters/child-process/off-thread-spawner.js';
+  type ProcessSpawner,
+} from '../../adapters/child-process/process-spawner.js';
 import { assertNever } from '../../core/assert-never.js';
 import { GitCommandError } from './repository-cache-errors.js';
 
@@ -21,8 +21,8 @@ export interface GitRunnerOptions {
   readonly config?: Readonly<Record<string, string>>;
   /** Longest a single git command may run before it is killed. */
   readonly timeoutMs: number;
-  /** Starts git; default the process's {@link sharedSpawner}, off the event loop. */
-  readonly spawner?: OffThreadSpawner;
+  /** Starts git; default the process's {@link sharedSpawner} (its spawn server). */
+  readonly spawner?: ProcessSpawner;
 }
 
 /** Per-command settings. */
@@ -76,7 +76,7 @@ export class GitRunner {
   readonly #binary: string;
   readonly #env: NodeJS.ProcessEnv;
   readonly #timeoutMs: number;
-  readonly #spawner: OffThreadSpawner;
+  readonly #spawner: ProcessSpawner;
 
   constructor(options: GitRunnerOptions) {
     this.#binary = options.binary ?? 'git';

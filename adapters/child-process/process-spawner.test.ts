@@ -1,9 +1,10 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OffThreadSpawner, type ThreadChild } from './off-thread-spawner.js';
+import { ProcessSpawner, type SpawnedChild } from './process-spawner.js';
 
 /** Collects a child's output by stream and resolves with it and its ending once its pipes close. */
-async function finished(child: ThreadChild) {
+async function finished(child: SpawnedChild) {
   const output = { stdout: '', stderr: '' };
   child.on('output', (stream, chunk) => {
     output[stream] += chunk;
@@ -14,14 +15,14 @@ async function finished(child: ThreadChild) {
   return { ...output, code, signal };
 }
 
-describe('OffThreadSpawner', () => {
-  const spawner = new OffThreadSpawner();
+describe('ProcessSpawner', () => {
+  const spawner = new ProcessSpawner();
 
   afterEach(async () => {
     await spawner.close();
   });
 
-  it('runs a process from its thread and relays its pid, output and exit code', async () => {
+  it('runs a process from its server and relays its pid, output and exit code', async () => {
     const child = spawner.spawn({
       file: '/bin/sh',
       args: ['-c', 'echo "out $GREETING"; echo err >&2; exit 3'],
@@ -51,6 +52,22 @@ describe('OffThreadSpawner', () => {
     expect(stdout.split('\n').map((line) => line.trim())).toEqual(['/tmp', String(pid), '']);
   });
 
+  it('forks the child from its spawn server, not from this process', async () => {
+    const child = spawner.spawn({
+      file: '/bin/sh',
+      args: ['-c', 'cut -d " " -f 4 /proc/$$/stat'],
+      env: {},
+    });
+
+    const { stdout, code } = await finished(child);
+    const parentPid = Number(stdout.trim());
+
+    expect(code).toBe(0);
+    expect(parentPid).toBeGreaterThan(0);
+    expect(parentPid).not.toBe(process.pid);
+    expect(readFileSync(`/proc/${parentPid}/stat`, 'utf8').split(' ')[3]).toBe(String(process.pid));
+  });
+
   it('reports a program that does not exist as an error with its code', async () => {
     const child = spawner.spawn({ file: '/nonexistent/forge-tool', args: [], env: {} });
 
@@ -60,7 +77,7 @@ describe('OffThreadSpawner', () => {
     expect(child.pid).toBeUndefined();
   });
 
-  it('signals a running child, and starts a new thread after the old one was closed', async () => {
+  it('signals a running child, and starts a new server after the old one was closed', async () => {
     const sleeper = spawner.spawn({ file: '/bin/sleep', args: ['30'], env: {} });
     await once(sleeper, 'spawn');
 

@@ -1,18 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { parentPort } from 'node:worker_threads';
 import { assertNever } from '../../core/assert-never.js';
 import type { SpawnCommand, SpawnEvent } from './spawn-protocol.js';
 
 /**
- * The thread behind {@link OffThreadSpawner}: it calls `spawn`, which blocks its caller until
- * the child has forked and exec'd, so that the main thread's event loop does not block, and
- * relays each child's output and ending as {@link SpawnEvent}s.
+ * The small process behind {@link ProcessSpawner}. `fork` copies the page tables of the
+ * process that calls it, and that process then takes a copy-on-write fault for every page it
+ * writes until the child has exec'd: for a worker of a few hundred megabytes, over 10 ms of
+ * kernel time per child, several children per job. This process stays small, so the forks
+ * are cheap, and it relays each child's output and ending as {@link SpawnEvent}s over the IPC
+ * channel. It lives exactly as long as that channel: it ignores the terminal's and the
+ * container runtime's stop signals (its parent decides what stops) and exits when its
+ * parent goes away.
  */
-function serve(port: NonNullable<typeof parentPort>): void {
+function serve(): void {
   const children = new Map<number, ChildProcess>();
-  const send = (event: SpawnEvent): void => port.postMessage(event);
+  const send = (event: SpawnEvent): void => {
+    if (process.connected) process.send?.(event);
+  };
 
-  port.on('message', (command: SpawnCommand) => {
+  process.on('message', (command: SpawnCommand) => {
     switch (command.op) {
       case 'spawn': {
         const { id } = command;
@@ -56,6 +62,10 @@ function serve(port: NonNullable<typeof parentPort>): void {
         assertNever(command, 'spawn command');
     }
   });
+  process.on('disconnect', () => process.exit(0));
+  // Ctrl-C reaches the whole foreground group, and a runtime may signal every process; the
+  // parent stops what must stop (it still needs this process to hear its steps end).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
 }
 
-if (parentPort !== null) serve(parentPort);
+if (process.send !== undefined) serve();
