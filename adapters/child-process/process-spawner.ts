@@ -20,6 +20,12 @@ export interface SpawnedChildEvents {
   close: [];
 }
 
+/** What starts child processes: a {@link ProcessSpawner}, or a pool of them. */
+export interface ChildSpawner {
+  /** Starts `request`'s child; listen on the returned child for `spawn` or `error` first. */
+  spawn(request: SpawnRequest): SpawnedChild;
+}
+
 /**
  * A child process started by a {@link ProcessSpawner}: the part of `ChildProcess` that step
  * and git runners use. Signals to a process group go through `process.kill(-pid)` from any
@@ -58,10 +64,15 @@ export class SpawnedChild extends EventEmitter<SpawnedChildEvents> {
  * loop, which only relays messages. The server keeps this process alive only while children
  * run, and is started again if it ever dies (its children are then reported ended).
  */
-export class ProcessSpawner {
+export class ProcessSpawner implements ChildSpawner {
   #server: ChildProcess | undefined;
   #nextId = 1;
   readonly #children = new Map<number, SpawnedChild>();
+
+  /** Children started and not yet closed. */
+  get running(): number {
+    return this.#children.size;
+  }
 
   /** Starts `request`'s child; listen on the returned child for `spawn` or `error` first. */
   spawn(request: SpawnRequest): SpawnedChild {
@@ -96,6 +107,7 @@ export class ProcessSpawner {
     const server = forkModule(siblingModuleUrl(import.meta.url, 'spawn-server'), [], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
+      loadWithRequire: true,
     });
     setKeepsAlive(server, false);
     server.on('message', (event: SpawnEvent) => this.#dispatch(event));
@@ -176,13 +188,4 @@ function setKeepsAlive(server: ChildProcess, keep: boolean): void {
     server.unref();
     server.channel?.unref();
   }
-}
-
-/** The process's shared spawner. */
-let shared: ProcessSpawner | undefined;
-
-/** The spawner every runner of this process shares (one spawn server per process). */
-export function sharedSpawner(): ProcessSpawner {
-  shared ??= new ProcessSpawner();
-  return shared;
 }

@@ -1,9 +1,6 @@
 import { stat } from 'node:fs/promises';
-import {
-  sharedSpawner,
-  type ProcessSpawner,
-  type SpawnedChild,
-} from '../../adapters/child-process/process-spawner.js';
+import type { ChildSpawner, SpawnedChild } from '../../adapters/child-process/process-spawner.js';
+import { sharedSpawner } from '../../adapters/child-process/spawner-pool.js';
 import { errorMessage } from '../../core/errors.js';
 import { StepProcessStartError } from './executor-errors.js';
 
@@ -32,8 +29,8 @@ export interface ProcessWatch {
   readonly onOutput: (chunk: string) => void;
   /** Milliseconds between SIGTERM and SIGKILL; default {@link DEFAULT_KILL_GRACE_MS}. */
   readonly killGraceMs?: number;
-  /** Starts the process; default the process's {@link sharedSpawner} (its spawn server). */
-  readonly spawner?: ProcessSpawner;
+  /** Starts the process; default the process's shared spawner for its purpose (see `sharedSpawner`). */
+  readonly spawner?: ChildSpawner;
 }
 
 /** How a process run ended. */
@@ -73,7 +70,7 @@ export async function runProcess(
     };
   }
   await assertDirectory(spec);
-  const child = (watch.spawner ?? sharedSpawner()).spawn({ ...spec, detached: true });
+  const child = (watch.spawner ?? sharedSpawner('steps')).spawn({ ...spec, detached: true });
   const ending = await superviseGroup(child, spec, watch);
   return {
     ending,

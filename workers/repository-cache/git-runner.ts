@@ -1,7 +1,5 @@
-import {
-  sharedSpawner,
-  type ProcessSpawner,
-} from '../../adapters/child-process/process-spawner.js';
+import type { ChildSpawner } from '../../adapters/child-process/process-spawner.js';
+import { sharedSpawner } from '../../adapters/child-process/spawner-pool.js';
 import { assertNever } from '../../core/assert-never.js';
 import { GitCommandError } from './repository-cache-errors.js';
 
@@ -21,8 +19,8 @@ export interface GitRunnerOptions {
   readonly config?: Readonly<Record<string, string>>;
   /** Longest a single git command may run before it is killed. */
   readonly timeoutMs: number;
-  /** Starts git; default the process's {@link sharedSpawner} (its spawn server). */
-  readonly spawner?: ProcessSpawner;
+  /** Starts git; default the process's shared spawner for its purpose (see `sharedSpawner`). */
+  readonly spawner?: ChildSpawner;
 }
 
 /** Per-command settings. */
@@ -76,11 +74,11 @@ export class GitRunner {
   readonly #binary: string;
   readonly #env: NodeJS.ProcessEnv;
   readonly #timeoutMs: number;
-  readonly #spawner: ProcessSpawner;
+  readonly #spawner: ChildSpawner;
 
   constructor(options: GitRunnerOptions) {
     this.#binary = options.binary ?? 'git';
-    this.#spawner = options.spawner ?? sharedSpawner();
+    this.#spawner = options.spawner ?? sharedSpawner('git');
     this.#timeoutMs = options.timeoutMs;
     this.#env = gitEnvironment(process.env, options.env ?? {}, options.config ?? {});
   }

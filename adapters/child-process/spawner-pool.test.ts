@@ -1,0 +1,44 @@
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SpawnerPool } from './spawner-pool.js';
+
+/** The parent pid of `pid`, from `/proc/<pid>/stat` (its fourth field). */
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+describe('SpawnerPool', () => {
+  const pool = new SpawnerPool(2);
+
+  afterEach(async () => {
+    await pool.close();
+  });
+
+  it('starts children side by side from the server with the fewest running', async () => {
+    const first = pool.spawn({ file: '/bin/sleep', args: ['30'], env: {} });
+    const second = pool.spawn({ file: '/bin/sleep', args: ['30'], env: {} });
+    const [[firstPid], [secondPid]] = (await Promise.all([
+      once(first, 'spawn'),
+      once(second, 'spawn'),
+    ])) as [[number], [number]];
+    const servers = [parentOf(firstPid), parentOf(secondPid)];
+    first.kill('SIGKILL');
+    second.kill('SIGKILL');
+    await Promise.all([once(first, 'close'), once(second, 'close')]);
+    const third = pool.spawn({ file: '/bin/sleep', args: ['30'], env: {} });
+    const [thirdPid] = (await once(third, 'spawn')) as [number];
+    const thirdServer = parentOf(thirdPid);
+    third.kill('SIGKILL');
+    await once(third, 'close');
+
+    expect(new Set(servers).size).toBe(2);
+    expect(servers).not.toContain(process.pid);
+    expect(servers).toContain(thirdServer);
+  });
+
+  it('refuses a pool without servers', () => {
+    expect(() => new SpawnerPool(0)).toThrow(RangeError);
+  });
+});
