@@ -7,6 +7,9 @@ import { byteSize, parseEnvironment } from './environment.js';
  * Every `FORGE_` variable this build reads, with its default. docs/configuration.md documents
  * each one; keep the two in step.
  */
+/** Most released worktrees a worker keeps per repository. */
+export const MAX_WORKTREE_POOL = 64;
+
 export const ForgeEnvironmentSchema = z.object({
   /** `embedded` runs everything in one process; `aws` talks to AWS (or its emulators). */
   FORGE_MODE: z.enum(['embedded', 'aws']).default('embedded'),
@@ -27,7 +30,12 @@ export const ForgeEnvironmentSchema = z.object({
    * Released worktrees kept for reuse per repository: a recycled worktree rewrites only the
    * files that differ, where a fresh one writes every file (16x against 0.4x a clone here).
    */
-  FORGE_REPOSITORY_CACHE_WORKTREE_POOL: z.coerce.number().int().min(0).max(64).default(2),
+  FORGE_REPOSITORY_CACHE_WORKTREE_POOL: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_WORKTREE_POOL)
+    .default(2),
 });
 
 /** The parsed configuration of a process. */

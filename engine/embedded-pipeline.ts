@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import { createEmbeddedJobPlane } from '../adapters/job-plane/embedded-job-plane.js';
-import { ForgeEnvironmentSchema, type ForgeEnvironment } from '../config/forge-environment.js';
+import {
+  ForgeEnvironmentSchema,
+  MAX_WORKTREE_POOL,
+  type ForgeEnvironment,
+} from '../config/forge-environment.js';
 import { WorkerEnvironmentSchema, type WorkerEnvironment } from '../config/worker-environment.js';
 import type { JobPlane } from '../core/ports/job-plane.js';
 import type { DispatcherLogger } from '../dispatcher/dispatcher-logger.js';
@@ -71,9 +75,13 @@ export class EmbeddedPipeline {
       const forge: ForgeEnvironment = {
         ...ForgeEnvironmentSchema.parse({
           FORGE_REPOSITORY_CACHE_DIR: join(options.dataDirectory, 'repositories'),
-          // One parked worktree per task slot: a recycled worktree rewrites only what differs.
+          // Two kept worktrees per task slot: a slot's next job takes one that is ready while
+          // the worktree of its last job is restored beside it.
           FORGE_REPOSITORY_CACHE_WORKTREE_POOL: String(
-            options.taskConcurrency ?? DEFAULT_EMBEDDED_TASK_CONCURRENCY,
+            Math.min(
+              MAX_WORKTREE_POOL,
+              2 * (options.taskConcurrency ?? DEFAULT_EMBEDDED_TASK_CONCURRENCY),
+            ),
           ),
         }),
         ...options.forge,

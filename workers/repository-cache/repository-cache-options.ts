@@ -29,6 +29,13 @@ export interface RepositoryCacheOptions {
    * up to this many checkouts on disk (counted in the cache size, removed by eviction).
    */
   readonly worktreePoolSize?: number;
+  /**
+   * How long this instance keeps the worktrees it released (up to `worktreePoolSize` per
+   * repository) for its own next checkouts before parking them for every process; default
+   * 30 s. A kept worktree is handed out without the repository lock; 0 parks every release
+   * at once.
+   */
+  readonly keptWorktreeIdleMs?: number;
   /** How git runs: binary, extra environment and configuration (credentials), timeout. */
   readonly git?: {
     readonly binary?: string;
@@ -52,6 +59,7 @@ export interface CompiledRepositoryCacheOptions {
   readonly worktreesDir: string | undefined;
   readonly maxSizeBytes: number;
   readonly worktreePoolSize: number;
+  readonly keptWorktreeIdleMs: number;
   readonly git: {
     readonly binary: string;
     readonly env: Readonly<Record<string, string>>;
@@ -71,6 +79,7 @@ const dataSchema = z.object({
   worktreesDir: z.string().trim().min(1).optional(),
   maxSizeBytes: positiveInteger.default(DEFAULT_MAX_SIZE_BYTES),
   worktreePoolSize: z.number().int().min(0).default(0),
+  keptWorktreeIdleMs: z.number().int().min(0).default(30_000),
   git: z
     .object({
       binary: z.string().min(1).default('git'),

@@ -14,6 +14,7 @@ import { RepositoryCache } from './index.js';
 
 const cleanups = useCleanups();
 
+/** A cache whose releases go straight to the shared pool (it keeps none for itself). */
 async function setUp(worktreePoolSize: number) {
   const { repository, commits } = await createNumberedRepository(3);
   cleanups.push(() => repository.remove());
@@ -23,6 +24,7 @@ async function setUp(worktreePoolSize: number) {
   const cache = await RepositoryCache.open({
     cacheDir: folder.path,
     worktreePoolSize,
+    keptWorktreeIdleMs: 0,
     onEvent: recorder.onEvent,
   });
   cleanups.push(() => cache.close());
@@ -35,7 +37,7 @@ async function registeredWorktrees(cacheDir: string, worktreePath: string) {
   return listed.split('\n\n').filter((record) => !record.includes('\nbare'));
 }
 
-describe('RepositoryCache worktree pool', () => {
+describe('RepositoryCache shared worktree pool', () => {
   it('reuses a parked worktree, leaving exactly the new commit’s files', async () => {
     const { repository, commits, cacheDir, cache, recorder } = await setUp(1);
     const first = await cache.checkout({

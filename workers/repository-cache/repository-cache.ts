@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { errorMessage } from '../../core/errors.js';
 import { BareRepository } from './bare-repository.js';
@@ -13,6 +14,7 @@ import { CacheSession } from './cache-session.js';
 import { GitRunner } from './git-runner.js';
 import { validateCheckoutRequest, type CheckoutRequest } from './checkout-request.js';
 import { EvictionScheduler } from './eviction-scheduler.js';
+import { KeptWorktrees, type KeptWorktree } from './kept-worktrees.js';
 import {
   CheckoutAbortedError,
   RepositoryCacheClosedError,
@@ -44,6 +46,15 @@ export interface RepositoryCheckout {
 
 type CacheState = 'open' | 'closing' | 'closed';
 
+const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** A checkout of this instance, by worktree path (no `release` while being prepared). */
+interface ActiveCheckout {
+  readonly key: string;
+  readonly jobId: string;
+  readonly release?: () => Promise<void>;
+}
+
 /**
  * The repository cache of a worker: one bare clone per repository under a cache folder, one
  * detached `git worktree` per job, so a checkout costs a local worktree instead of a clone.
@@ -68,8 +79,9 @@ export class RepositoryCache {
   readonly #worktrees: WorktreeRegistry;
   readonly #preparation: CheckoutPreparation;
   readonly #eviction: CacheEviction;
-  /** Checkouts of this instance by worktree path (no `release` while being prepared). */
-  readonly #active = new Map<string, { key: string; release?: () => Promise<void> }>();
+  /** Checkouts of this instance by worktree path. */
+  readonly #active = new Map<string, ActiveCheckout>();
+  readonly #kept: KeptWorktrees;
   #state: CacheState = 'open';
   #closing: Promise<void> | undefined;
   readonly #evictionScheduler: EvictionScheduler;
@@ -102,6 +114,11 @@ export class RepositoryCache {
       events: this.#events,
       logger,
       maxBytes: options.maxSizeBytes,
+    });
+    this.#kept = new KeptWorktrees({
+      capacity: options.worktreePoolSize,
+      idleMs: options.keptWorktreeIdleMs,
+      handBack: (worktrees) => this.#handBack(worktrees),
     });
     this.#evictionScheduler = new EvictionScheduler(
       this.#eviction,
@@ -156,10 +173,15 @@ export class RepositoryCache {
     validateCheckoutRequest(request);
     const location = this.#layout.locate(request.url);
     const path = this.#layout.worktreePath(location, request.jobId);
-    if (this.#active.has(path)) throw new WorktreeInUseError(path, request.jobId);
-    this.#active.set(path, { key: location.key });
+    if (this.#hasActiveJob(location.key, request.jobId) || this.#active.has(path)) {
+      throw new WorktreeInUseError(path, request.jobId);
+    }
+    this.#active.set(path, { key: location.key, jobId: request.jobId });
     try {
-      return await this.#checkout(location, path, request);
+      const kept = await this.#checkoutKept(location, request);
+      if (kept === undefined) return await this.#checkout(location, path, request);
+      if (kept.path !== path) this.#active.delete(path);
+      return kept;
     } catch (error) {
       this.#active.delete(path);
       if (request.signal?.aborted && !(error instanceof CheckoutAbortedError)) {
@@ -203,6 +225,7 @@ export class RepositoryCache {
       });
     }
     for (const release of leftovers) await release().catch(() => undefined);
+    await this.#kept.handBackAll();
     await this.#evictionScheduler.stop();
     await this.#session.end();
     this.#state = 'closed';
@@ -229,8 +252,8 @@ export class RepositoryCache {
       });
       throw error;
     }
-    const release = this.#releaser(location, path);
-    this.#active.set(path, { key: location.key, release });
+    const release = this.#releaser(location, path, prepared.commit);
+    this.#active.set(path, { key: location.key, jobId: request.jobId, release });
     const finished = performance.now();
     this.#events.emit({
       type: 'checkout',
@@ -275,11 +298,85 @@ export class RepositoryCache {
     await this.#worktrees.populate(path, commit, false, signal);
   }
 
+  /**
+   * Hands out a worktree this instance kept, without the repository lock: one at the
+   * requested commit as it is; else, for a full SHA already in the clone, one at another
+   * commit checked out to it in place (no other process touches a worktree this session
+   * holds, and its registration keeps the clone from eviction). `undefined` when none is kept,
+   * or the commit must be fetched (the kept worktree then goes to the shared pool, which the
+   * locked checkout reuses).
+   */
+  async #checkoutKept(
+    location: RepositoryLocation,
+    request: CheckoutRequest,
+  ): Promise<RepositoryCheckout | undefined> {
+    const sha = request.commit.toLowerCase();
+    if (!FULL_SHA.test(sha)) return undefined;
+    const started = performance.now();
+    const kept = this.#kept.take(location.key, sha);
+    if (kept === undefined) return undefined;
+    const { path } = kept;
+    const handOut = (commit: string, atCommit: boolean): RepositoryCheckout => {
+      const release = this.#releaser(location, path, commit);
+      this.#active.set(path, { key: location.key, jobId: request.jobId, release });
+      const finished = performance.now();
+      this.#events.emit({
+        type: 'checkout',
+        url: location.displayUrl,
+        commit,
+        jobId: request.jobId,
+        recycled: true,
+        alreadyAtCommit: atCommit,
+        lockWaitMs: 0,
+        lockHeldMs: 0,
+        populateMs: atCommit ? 0 : finished - started,
+        totalMs: finished - started,
+      });
+      return { path, commit, jobId: request.jobId, release };
+    };
+    if (statSync(path, { throwIfNoEntry: false }) === undefined) {
+      // Someone deleted its folder: unregister it, and check out afresh.
+      await this.#remove(location, path).catch(() => undefined);
+      return undefined;
+    }
+    if (kept.commit === sha) {
+      this.#bare.reportHit(location, sha);
+      return handOut(sha, true);
+    }
+    const commit = await this.#bare.resolveCached(location, sha);
+    if (commit === undefined) {
+      await this.#handBack([kept]);
+      return undefined;
+    }
+    this.#bare.reportHit(location, commit);
+    this.#active.set(path, { key: location.key, jobId: request.jobId });
+    try {
+      await this.#worktrees.populate(path, commit, true, request.signal);
+    } catch (error) {
+      this.#active.delete(path);
+      await this.#remove(location, path).catch(() => undefined);
+      if (request.signal?.aborted) throw error;
+      this.#options.logger.warn('kept worktree unusable; checking out afresh', {
+        path,
+        error: errorMessage(error),
+      });
+      return undefined;
+    }
+    return handOut(commit, false);
+  }
+
+  #hasActiveJob(key: string, jobId: string): boolean {
+    for (const active of this.#active.values()) {
+      if (active.key === key && active.jobId === jobId) return true;
+    }
+    return false;
+  }
+
   /** The idempotent `release` of a checkout; a failed release may be tried again. */
-  #releaser(location: RepositoryLocation, path: string): () => Promise<void> {
+  #releaser(location: RepositoryLocation, path: string, commit: string): () => Promise<void> {
     let released: Promise<void> | undefined;
     return () => {
-      released ??= this.#release(location, path).catch((error: unknown) => {
+      released ??= this.#release(location, path, commit).catch((error: unknown) => {
         released = undefined;
         throw error;
       });
@@ -288,12 +385,17 @@ export class RepositoryCache {
   }
 
   /**
-   * Parks the worktree when the pool has room (after restoring it to its commit and deleting
-   * build outputs, outside the lock), else removes it.
+   * Restores the worktree to its commit and deletes build outputs (outside the lock), then
+   * keeps it for this instance's next checkout, or parks it in the shared pool when this
+   * instance keeps enough, or removes it when the pool is full too.
    */
-  async #release(location: RepositoryLocation, path: string): Promise<void> {
+  async #release(location: RepositoryLocation, path: string, commit: string): Promise<void> {
     const poolSize = this.#options.worktreePoolSize;
-    if (poolSize > 0 && (await this.#worktrees.makePristine(path))) {
+    if (poolSize > 0 && (await this.#worktrees.makePristine(path, commit))) {
+      if (this.#state === 'open' && this.#kept.keep({ location, path, commit })) {
+        this.#active.delete(path);
+        return;
+      }
       const parked = await this.#locks.withLock(location.key, () =>
         this.#worktrees.park(location, path, poolSize),
       );
@@ -310,6 +412,37 @@ export class RepositoryCache {
     await rm(path, { recursive: true, force: true }).catch(() => undefined);
     await this.#locks.withLock(location.key, () => this.#worktrees.remove(location, path));
     this.#active.delete(path);
+  }
+
+  /**
+   * Parks a repository's kept worktrees in the shared pool under one hold of its lock, and
+   * removes those it has no room for. A failure is logged: the worktrees stay registered for
+   * this session, and are cleaned up as stale once it ends.
+   */
+  async #handBack(worktrees: readonly KeptWorktree[]): Promise<void> {
+    const location = worktrees[0]?.location;
+    if (location === undefined) return;
+    try {
+      const unparked = await this.#locks.withLock(location.key, async () => {
+        const left: KeptWorktree[] = [];
+        for (const worktree of worktrees) {
+          const parked = await this.#worktrees.park(
+            location,
+            worktree.path,
+            this.#options.worktreePoolSize,
+          );
+          if (!parked) left.push(worktree);
+        }
+        return left;
+      });
+      for (const worktree of unparked) await this.#remove(location, worktree.path);
+    } catch (error) {
+      this.#options.logger.warn('cannot hand kept worktrees back to the shared pool', {
+        url: location.displayUrl,
+        count: worktrees.length,
+        error: errorMessage(error),
+      });
+    }
   }
 
   #activeKeys(): Set<string> {

@@ -190,14 +190,17 @@ export class WorktreeRegistry {
   }
 
   /**
-   * Brings a released worktree back to exactly its HEAD commit, detached: tracked files the
-   * job changed are restored, untracked and ignored ones (build outputs) deleted. Runs outside
-   * the lock; `false` when git could not, and the worktree must not be parked.
+   * Brings a released worktree back to exactly `commit` (default its HEAD), detached: tracked
+   * files the job changed are restored, untracked and ignored ones (build outputs) deleted,
+   * and a HEAD the job moved is put back. Runs outside the lock; `false` when git could not,
+   * and the worktree must not be reused.
    */
-  async makePristine(path: string): Promise<boolean> {
-    const restored = await this.git.tryRun(['checkout', '--force', '--detach', '--quiet'], {
-      cwd: path,
-    });
+  async makePristine(path: string, commit?: string): Promise<boolean> {
+    const target = commit === undefined ? [] : [commit];
+    const restored = await this.git.tryRun(
+      ['checkout', '--force', '--detach', '--quiet', ...target],
+      { cwd: path },
+    );
     return restored.ok && (await this.git.tryRun(['clean', '-ffdxq'], { cwd: path })).ok;
   }
 

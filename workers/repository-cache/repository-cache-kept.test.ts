@@ -1,0 +1,169 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { git } from '../../test/support/git-repository.js';
+import {
+  appendNumberedCommit,
+  createNumberedRepository,
+  createTempFolder,
+  filesOf,
+  readCommitIndex,
+  recordEvents,
+  useCleanups,
+} from '../../test/support/repository-cache-fixtures.js';
+import { RepositoryCache } from './index.js';
+import { WorktreeInUseError } from './repository-cache-errors.js';
+
+const cleanups = useCleanups();
+
+async function setUp(options: { worktreePoolSize: number; keptWorktreeIdleMs?: number }) {
+  const { repository, commits } = await createNumberedRepository(3);
+  cleanups.push(() => repository.remove());
+  const folder = await createTempFolder();
+  cleanups.push(() => folder.remove());
+  const recorder = recordEvents();
+  const cache = await RepositoryCache.open({
+    cacheDir: folder.path,
+    ...options,
+    onEvent: recorder.onEvent,
+  });
+  cleanups.push(() => cache.close());
+  const lastCheckout = () => recorder.events.filter((event) => event.type === 'checkout').at(-1);
+  return { repository, commits, cacheDir: folder.path, cache, lastCheckout };
+}
+
+/** `git worktree list --porcelain` records of the bare repository behind `worktreePath`. */
+async function registeredWorktrees(cacheDir: string, worktreePath: string) {
+  const bareDir = join(cacheDir, 'repositories', basename(dirname(worktreePath)), 'repository.git');
+  const listed = await git(bareDir, 'worktree', 'list', '--porcelain');
+  return listed.split('\n\n').filter((record) => !record.includes('\nbare'));
+}
+
+/** Tampers with a checkout the way a build does: a tracked file changed, one deleted, outputs. */
+async function dirty(path: string): Promise<void> {
+  await writeFile(join(path, 'index.txt'), 'tampered\n');
+  await rm(join(path, 'file-0.txt'));
+  await mkdir(join(path, 'dist'));
+  await writeFile(join(path, 'dist', 'output.bin'), 'build output');
+}
+
+describe('RepositoryCache kept worktrees', () => {
+  it('hands a released worktree to its next checkout of the commit in place, pristine and without the lock', async () => {
+    const { repository, commits, cacheDir, cache, lastCheckout } = await setUp({
+      worktreePoolSize: 2,
+    });
+    const commit = commits[1]!;
+    const first = await cache.checkout({ url: repository.path, commit, jobId: 'run-1/a' });
+    await git(first.path, 'checkout', '--quiet', '--detach', commits[0]!);
+    await dirty(first.path);
+    await first.release();
+
+    const second = await cache.checkout({ url: repository.path, commit, jobId: 'run-1/b' });
+
+    expect(second.path).toBe(first.path);
+    expect(second.commit).toBe(commit);
+    expect(lastCheckout()).toMatchObject({
+      jobId: 'run-1/b',
+      recycled: true,
+      alreadyAtCommit: true,
+      lockWaitMs: 0,
+      lockHeldMs: 0,
+    });
+    expect(await git(second.path, 'rev-parse', 'HEAD')).toBe(commit);
+    expect(await readCommitIndex(second.path)).toBe(1);
+    const tracked = (await git(repository.path, 'ls-tree', '-r', '--name-only', commit)).split(
+      '\n',
+    );
+    expect(await filesOf(second.path)).toEqual(tracked.sort());
+    expect(await git(second.path, 'status', '--porcelain', '--ignored')).toBe('');
+    const registered = await registeredWorktrees(cacheDir, second.path);
+    expect(registered).toHaveLength(1);
+    expect(registered[0]).not.toContain('parked');
+    await second.release();
+  });
+
+  it('checks a kept worktree out in place at another commit the clone has', async () => {
+    const { repository, commits, cacheDir, cache, lastCheckout } = await setUp({
+      worktreePoolSize: 1,
+    });
+    const first = await cache.checkout({ url: repository.path, commit: commits[0]!, jobId: 'a' });
+    await first.release();
+
+    const second = await cache.checkout({ url: repository.path, commit: commits[2]!, jobId: 'b' });
+
+    expect(second.path).toBe(first.path);
+    expect(lastCheckout()).toMatchObject({ recycled: true, alreadyAtCommit: false, lockWaitMs: 0 });
+    expect(await readCommitIndex(second.path)).toBe(2);
+    expect(await git(second.path, 'status', '--porcelain', '--ignored')).toBe('');
+    expect(await registeredWorktrees(cacheDir, second.path)).toHaveLength(1);
+    await second.release();
+  });
+
+  it('parks a kept worktree in the shared pool when its commit must be fetched, and reuses it from there', async () => {
+    const { repository, cacheDir, cache, lastCheckout } = await setUp({ worktreePoolSize: 1 });
+    const first = await cache.checkout({ url: repository.path, commit: 'HEAD', jobId: 'a' });
+    await first.release();
+    const newer = await appendNumberedCommit(repository, 3);
+
+    const second = await cache.checkout({ url: repository.path, commit: newer, jobId: 'b' });
+
+    expect(second.path).not.toBe(first.path);
+    expect(lastCheckout()).toMatchObject({ recycled: true, alreadyAtCommit: false });
+    expect(await readCommitIndex(second.path)).toBe(3);
+    expect(await registeredWorktrees(cacheDir, second.path)).toHaveLength(1);
+    await second.release();
+  });
+
+  it('parks kept worktrees for other processes after the idle time and at close', async () => {
+    const { repository, commits, cacheDir, cache } = await setUp({
+      worktreePoolSize: 2,
+      keptWorktreeIdleMs: 50,
+    });
+    const idle = await cache.checkout({ url: repository.path, commit: commits[0]!, jobId: 'a' });
+    const closing = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'b' });
+    await idle.release();
+    let records = await registeredWorktrees(cacheDir, idle.path);
+    for (let poll = 0; poll < 100 && !records.some((record) => record.includes('parked')); poll++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      records = await registeredWorktrees(cacheDir, idle.path);
+    }
+    const afterIdle = records;
+
+    await closing.release();
+    await cache.close();
+    const afterClose = await registeredWorktrees(cacheDir, idle.path);
+
+    expect(afterIdle.filter((record) => record.includes('parked pristine'))).toHaveLength(1);
+    expect(afterClose).toHaveLength(2);
+    expect(afterClose.every((record) => record.includes('parked pristine'))).toBe(true);
+  });
+
+  it('checks out afresh when the folder of a kept worktree was deleted', async () => {
+    const { repository, commits, cacheDir, cache, lastCheckout } = await setUp({
+      worktreePoolSize: 1,
+    });
+    const first = await cache.checkout({ url: repository.path, commit: commits[0]!, jobId: 'a' });
+    await first.release();
+    await rm(first.path, { recursive: true, force: true });
+
+    const second = await cache.checkout({ url: repository.path, commit: commits[0]!, jobId: 'b' });
+
+    expect(second.path).not.toBe(first.path);
+    expect(lastCheckout()).toMatchObject({ recycled: false });
+    expect(await readCommitIndex(second.path)).toBe(0);
+    expect(await registeredWorktrees(cacheDir, second.path)).toHaveLength(1);
+    await second.release();
+  });
+
+  it('refuses a second checkout for a job whose kept worktree is still out', async () => {
+    const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
+    const first = await cache.checkout({ url: repository.path, commit: commits[0]!, jobId: 'a' });
+    await first.release();
+    const second = await cache.checkout({ url: repository.path, commit: commits[0]!, jobId: 'b' });
+
+    const again = cache.checkout({ url: repository.path, commit: commits[0]!, jobId: 'b' });
+
+    await expect(again).rejects.toBeInstanceOf(WorktreeInUseError);
+    await second.release();
+  });
+});
