@@ -37,6 +37,7 @@ export class JobExecution {
   /** Whether the worker still starts handlers; false once it is closing. */
   readonly #accepting: () => boolean;
   readonly #controller = new AbortController();
+  #cleanedUp: Promise<void> = Promise.resolve();
   readonly #abandonment: Promise<HandlerResult>;
   #abandon: () => void = () => undefined;
   readonly #delivery: JobDelivery;
@@ -64,7 +65,19 @@ export class JobExecution {
     });
   }
 
-  /** Processes the message to its end; resolves when the message is deleted, handed back or left. */
+  /**
+   * The handler's clean-ups ({@link JobContext.afterOutcome}), once {@link JobExecution.run}
+   * has resolved; they never reject. Those of an abandoned handler are not tracked here: they
+   * run whenever it returns, if it ever does.
+   */
+  get cleanedUp(): Promise<void> {
+    return this.#cleanedUp;
+  }
+
+  /**
+   * Processes the message to its end; resolves when the message is deleted, handed back or
+   * left, with the handler's clean-ups started ({@link JobExecution.cleanedUp}).
+   */
   async run(): Promise<void> {
     try {
       await this.#process();
@@ -249,7 +262,7 @@ export class JobExecution {
       const cleanUp = (): Promise<void> => this.#runCleanups(cleanups);
       // An abandoned handler may still use what its clean-ups release: they wait for it.
       if (result.kind === 'abandoned') void handled.then(cleanUp);
-      else await cleanUp();
+      else this.#cleanedUp = cleanUp();
     }
   }
 

@@ -20,10 +20,12 @@ export interface JobContext {
   /** Records one step's progress in the job store (the worker adds nothing to it). */
   recordStep(stepName: string, progress: StepProgress): Promise<void>;
   /**
-   * Runs `cleanup` once the job's outcome is recorded (or its message handed back), before the
-   * worker takes another message: work the outcome need not wait for, such as returning the
-   * job's worktree to the cache, so dispatchers learn of the end sooner. A failing clean-up is
-   * logged. Clean-ups registered by a handler that never returned run when it does.
+   * Runs `cleanup` once the job's outcome is recorded (or its message handed back), beside the
+   * worker's next job: work neither the outcome nor the next job need wait for, such as
+   * restoring the job's worktree for reuse, so dispatchers learn of the end sooner and the
+   * slot takes its next job at once. Past one running clean-up per slot, each further one
+   * holds a slot until it ends; the worker waits for them all before it stops. A failing
+   * clean-up is logged. Clean-ups registered by a handler that never returned run when it does.
    */
   afterOutcome(cleanup: () => Promise<void>): void;
 }

@@ -53,10 +53,41 @@ describe('JobWorker clean-ups (JobContext.afterOutcome)', () => {
     expect(harness.logger.at('warn')).toEqual(['job clean-up failed', 'job clean-up failed']);
     expect((await harness.jobs.get(first.job_id))?.status).toBe('completed');
     expect((await harness.jobs.get(second.job_id))?.status).toBe('completed');
-    // One slot: the first job's clean-up ends before the second job starts.
-    expect(order.indexOf(`clean ${first.job_id}`)).toBeLessThan(
-      order.indexOf(`run ${second.job_id}`),
+    expect(order).toContain(`clean ${first.job_id}`);
+  });
+
+  it('runs a clean-up beside the next job, and waits for it before stopping', async () => {
+    const first = await harness.submit();
+    const second = await harness.submit();
+    const order: string[] = [];
+    let finishCleanup: () => void = () => undefined;
+    const cleanupHeld = new Promise<void>((resolve) => (finishCleanup = resolve));
+
+    const worker = await harness.startWorker({
+      handler: (message, context) => {
+        order.push(`run ${message.job_id}`);
+        if (message.job_id === first.job_id) {
+          context.afterOutcome(async () => {
+            await cleanupHeld;
+            order.push(`clean ${message.job_id}`);
+          });
+        }
+        return Promise.resolve(completed);
+      },
+    });
+    await vi.waitFor(async () =>
+      expect((await harness.jobs.get(second.job_id))?.status).toBe('completed'),
     );
+    const closing = worker.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stateWhileCleaning = worker.state;
+    finishCleanup();
+    await closing;
+
+    // One slot: the second job ran while the first job's clean-up was still going.
+    expect(order).toEqual([`run ${first.job_id}`, `run ${second.job_id}`, `clean ${first.job_id}`]);
+    expect(stateWhileCleaning).toBe('stopping');
+    expect(worker.state).toBe('stopped');
   });
 
   it('runs the clean-ups of a handler that threw, after its message is handed back', async () => {

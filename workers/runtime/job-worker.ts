@@ -47,6 +47,8 @@ export class JobWorker {
   readonly #options: CompiledJobWorkerOptions;
   #state: JobWorkerState = JobWorkerState.idle;
   readonly #executions = new Map<JobExecution, Promise<void>>();
+  /** Clean-ups of ended jobs still running beside the next jobs. */
+  readonly #cleanups = new Set<Promise<void>>();
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #loop: Promise<void> | undefined;
@@ -167,6 +169,7 @@ export class JobWorker {
     }
     await this.#loop;
     await Promise.all(this.#executions.values());
+    await Promise.all(this.#cleanups);
     this.#state = JobWorkerState.stopped;
     this.#reportInFlight();
     logger.info('job worker stopped', this.#logFields());
@@ -176,7 +179,9 @@ export class JobWorker {
     const { queue, logger, concurrency } = this.#options;
     let failures = 0;
     while (this.#isRunning()) {
-      const free = concurrency - this.#executions.size;
+      // Clean-ups run beside the next jobs; those beyond one per slot hold a slot each.
+      const free =
+        concurrency - this.#executions.size - Math.max(0, this.#cleanups.size - concurrency);
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.#wakeLoop = resolve));
         continue;
@@ -210,6 +215,11 @@ export class JobWorker {
     const execution = new JobExecution(this.#options, message, () => this.#isRunning());
     const done = execution.run().finally(() => {
       this.#executions.delete(execution);
+      const cleanedUp = execution.cleanedUp.finally(() => {
+        this.#cleanups.delete(cleanedUp);
+        this.#wake();
+      });
+      this.#cleanups.add(cleanedUp);
       this.#reportInFlight();
       this.#wake();
     });
