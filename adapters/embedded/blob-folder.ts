@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
 import { blobKeyProblem } from '../../core/job-plane/blob-key-rules.js';
@@ -24,6 +24,8 @@ export const BUCKET_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  */
 export class BlobFolder {
   readonly root: string;
+  /** Folders this instance made or found; a blob write skips creating them again. */
+  readonly #knownFolders = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -69,8 +71,10 @@ export class BlobFolder {
     metadata: BlobMetadata,
   ): Promise<void> {
     const path = this.blobPath('write', bucket, key);
-    await this.writeMetadata(bucket, key, metadata);
-    await this.#replace(bucket, key, path, body);
+    await Promise.all([
+      this.writeMetadata(bucket, key, metadata),
+      this.#replace(bucket, key, path, body),
+    ]);
   }
 
   /** Records the blob's metadata atomically. */
@@ -81,25 +85,28 @@ export class BlobFolder {
 
   /** Makes `path` hold `body` atomically: readers see the old bytes or the new, never a part. */
   async #replace(bucket: string, key: string, path: string, body: Uint8Array): Promise<void> {
-    const temporary = join(this.root, '.tmp', randomUUID());
+    const temporary = this.#temporaryPath();
     try {
-      await mkdir(dirname(temporary), { recursive: true });
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(temporary, body);
-      await rename(temporary, path);
+      await this.#inFolders([dirname(temporary)], () => writeFile(temporary, body));
+      await this.#inFolders([dirname(path)], () => rename(temporary, path));
     } catch (error) {
       await rm(temporary, { force: true });
       throw fileError('write', bucket, key, error);
     }
   }
 
-  /** A fresh empty file, to be renamed over a blob by {@link BlobFolder.moveIntoPlace}. */
-  async createTemporaryFile(bucket: string, key: string): Promise<string> {
-    const temporary = join(this.root, '.tmp', randomUUID());
+  /**
+   * A fresh empty file opened for writing, to be renamed over a blob by
+   * {@link BlobFolder.moveIntoPlace}.
+   */
+  async openTemporaryFile(
+    bucket: string,
+    key: string,
+  ): Promise<{ readonly path: string; readonly file: FileHandle }> {
+    const path = this.#temporaryPath();
     try {
-      await mkdir(dirname(temporary), { recursive: true });
-      await writeFile(temporary, new Uint8Array());
-      return temporary;
+      const file = await this.#inFolders([dirname(path)], () => open(path, 'wx+'));
+      return { path, file };
     } catch (error) {
       throw fileError('write', bucket, key, error);
     }
@@ -109,12 +116,40 @@ export class BlobFolder {
   async moveIntoPlace(bucket: string, key: string, temporary: string): Promise<void> {
     const path = this.blobPath('write', bucket, key);
     try {
-      await mkdir(dirname(path), { recursive: true });
-      await rename(temporary, path);
+      await this.#inFolders([dirname(path)], () => rename(temporary, path));
     } catch (error) {
       await rm(temporary, { force: true });
       throw fileError('write', bucket, key, error);
     }
+  }
+
+  #temporaryPath(): string {
+    return join(this.root, '.tmp', randomUUID());
+  }
+
+  /**
+   * Runs `operation` once `folders` exist: folders this instance made before are taken to
+   * still exist, and made again only if the operation finds one gone (someone deleted it).
+   */
+  async #inFolders<T>(folders: readonly string[], operation: () => Promise<T>): Promise<T> {
+    const unknown = folders.filter((folder) => !this.#knownFolders.has(folder));
+    await this.#makeFolders(unknown);
+    try {
+      return await operation();
+    } catch (error) {
+      if (unknown.length === folders.length || !isMissing(error)) throw error;
+      await this.#makeFolders(folders);
+      return operation();
+    }
+  }
+
+  async #makeFolders(folders: readonly string[]): Promise<void> {
+    await Promise.all(
+      folders.map(async (folder) => {
+        await mkdir(folder, { recursive: true });
+        this.#knownFolders.add(folder);
+      }),
+    );
   }
 
   #within(operation: string, bucket: string, key: string, bucketFolder: string): string {

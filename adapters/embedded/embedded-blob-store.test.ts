@@ -34,6 +34,32 @@ describe('EmbeddedBlobStore on disk', () => {
     roots.push(root);
   });
 
+  it('writes again after its folders were deleted behind its back', async () => {
+    // Arrange
+    const store = new EmbeddedBlobStore({ root, bucket: 'swept-results', presigner });
+    await store.put('run-2/phases/build/api/compile.json', '{"first":true}');
+    const first = await store.openAppend('run-2/build/api/compile.log');
+    first.append('first\n');
+    await first.close();
+    for (const folder of ['swept-results', '.tmp', '.metadata']) {
+      await rm(join(root, folder), { recursive: true, force: true });
+    }
+
+    // Act
+    await store.put('run-2/phases/build/api/compile.json', '{"second":true}');
+    const second = await store.openAppend('run-2/build/api/compile.log');
+    second.append('second\n');
+    await second.close();
+
+    // Assert
+    expect(
+      await readFile(join(root, 'swept-results', 'run-2/phases/build/api/compile.json'), 'utf8'),
+    ).toBe('{"second":true}');
+    expect(await readFile(join(root, 'swept-results', 'run-2/build/api/compile.log'), 'utf8')).toBe(
+      'second\n',
+    );
+  });
+
   it('keeps the S3 key layout, one folder per bucket', async () => {
     // Arrange
     const results = new EmbeddedBlobStore({ root, bucket: 'pipeline-results', presigner });

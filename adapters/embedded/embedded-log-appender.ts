@@ -1,4 +1,4 @@
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { rm, type FileHandle } from 'node:fs/promises';
 import { blobLocation } from '../../core/job-plane/blob-keys.js';
 import { JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
 import { BufferedBlobAppender } from '../buffered-blob-appender.js';
@@ -36,16 +36,21 @@ export class EmbeddedLogAppender extends BufferedBlobAppender {
   /** Replaces the blob at the key with an empty file (atomically) and opens it for appending. */
   static async open(settings: EmbeddedLogAppenderSettings): Promise<EmbeddedLogAppender> {
     const { folder, bucket, key, contentType } = settings;
-    const temporary = await folder.createTemporaryFile(bucket, key);
-    let file: FileHandle | undefined;
+    const metadata = contentType === undefined ? {} : { contentType };
+    const [opened, recorded] = await Promise.allSettled([
+      folder.openTemporaryFile(bucket, key),
+      folder.writeMetadata(bucket, key, metadata),
+    ]);
     try {
-      file = await open(temporary, 'r+');
-      await folder.writeMetadata(bucket, key, contentType === undefined ? {} : { contentType });
-      await folder.moveIntoPlace(bucket, key, temporary);
-      return new EmbeddedLogAppender(settings, file);
+      if (opened.status === 'rejected') throw opened.reason;
+      if (recorded.status === 'rejected') throw recorded.reason;
+      await folder.moveIntoPlace(bucket, key, opened.value.path);
+      return new EmbeddedLogAppender(settings, opened.value.file);
     } catch (error) {
-      await file?.close().catch(() => undefined);
-      await rm(temporary, { force: true });
+      if (opened.status === 'fulfilled') {
+        await opened.value.file.close().catch(() => undefined);
+        await rm(opened.value.path, { force: true });
+      }
       throw error instanceof JobPlaneOperationError ? error : fileError('open', bucket, key, error);
     }
   }
