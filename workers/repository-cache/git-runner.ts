@@ -92,15 +92,42 @@ export class GitRunner {
 
   /** Runs git and reports failure as a value, for commands whose non-zero exit is an answer. */
   tryRun(args: readonly string[], options: GitRunOptions = {}): Promise<GitOutcome> {
+    return this.#execute(this.#binary, args, args, options);
+  }
+
+  /**
+   * Runs git `commands` one after another from one shell, stopping at the first that fails:
+   * one start from the spawn server instead of one per command. A failure names the commands
+   * joined with `&&`, and carries the failing command's stderr.
+   */
+  tryRunInSequence(
+    commands: readonly (readonly string[])[],
+    options: GitRunOptions = {},
+  ): Promise<GitOutcome> {
+    const script = commands
+      .map((args) => [this.#binary, ...args].map(shellQuote).join(' '))
+      .join(' && ');
+    const described = commands.flatMap((args, index) =>
+      index === 0 ? [...args] : ['&&', 'git', ...args],
+    );
+    return this.#execute('/bin/sh', ['-c', script], described, options);
+  }
+
+  #execute(
+    file: string,
+    args: readonly string[],
+    described: readonly string[],
+    options: GitRunOptions,
+  ): Promise<GitOutcome> {
     const fail = (failure: GitFailure, stderr = ''): GitOutcome => ({
       ok: false,
-      error: toGitCommandError(args, failure, stderr),
+      error: toGitCommandError(described, failure, stderr),
     });
     const { signal } = options;
     if (signal?.aborted) return Promise.resolve(fail({ kind: 'aborted' }));
     return new Promise((resolve) => {
       const child = this.#spawner.spawn({
-        file: this.#binary,
+        file,
         args,
         cwd: options.cwd,
         env: this.#env,
@@ -148,6 +175,11 @@ export class GitRunner {
       });
     });
   }
+}
+
+/** `text` as one word for `/bin/sh`, whatever it holds. */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Replaces the user-info part of URLs (`https://token@host`, `https://user:pass@host`) with `***`. */

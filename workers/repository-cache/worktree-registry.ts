@@ -197,11 +197,14 @@ export class WorktreeRegistry {
    */
   async makePristine(path: string, commit?: string): Promise<boolean> {
     const target = commit === undefined ? [] : [commit];
-    const restored = await this.git.tryRun(
-      ['checkout', '--force', '--detach', '--quiet', ...target],
+    const outcome = await this.git.tryRunInSequence(
+      [
+        ['checkout', '--force', '--detach', '--quiet', ...target],
+        ['clean', '-ffdxq'],
+      ],
       { cwd: path },
     );
-    return restored.ok && (await this.git.tryRun(['clean', '-ffdxq'], { cwd: path })).ok;
+    return outcome.ok;
   }
 
   /**
