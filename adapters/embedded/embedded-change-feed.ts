@@ -62,7 +62,7 @@ export class EmbeddedChangeFeed implements JobChangeFeed {
     readonly delivery: ChangeDeliveryOptions;
   };
   private readonly eventSourceArn: string;
-  private readonly log: JobStreamRecord[] = [];
+  private readonly log: LoggedChange[] = [];
   /** The position of `log[0]` among all records ever published. */
   private logStart = 0;
   private sequence = 0;
@@ -89,13 +89,27 @@ export class EmbeddedChangeFeed implements JobChangeFeed {
     return this.logStart + this.log.length;
   }
 
-  /** Appends the record of one committed change and wakes the subscribers. */
+  /**
+   * Appends one committed change and wakes the subscribers. Its stream record (images in
+   * attribute-value form) is made when a subscriber first reads it, so that a feed nobody
+   * reads (a pipeline run without a reconciler) costs a list entry per change. The job store
+   * never changes a record it has stored, so the images are those of the commit.
+   */
   publish(change: JobChange): void {
     this.sequence += 1;
+    this.log.push({ change, sequence: this.sequence, publishedAt: Date.now() });
+    this.trim();
+    for (const subscription of this.subscriptions) subscription.wake();
+  }
+
+  /** The stream record of a logged change, made once. */
+  private recordOf(logged: LoggedChange): JobStreamRecord {
+    if (logged.record !== undefined) return logged.record;
+    const { change } = logged;
     const keys: AttributeMap = { job_id: { S: change.jobId } };
     const newImage = change.newRecord === undefined ? undefined : toImage(change.newRecord);
     const oldImage = change.oldRecord === undefined ? undefined : toImage(change.oldRecord);
-    this.log.push({
+    logged.record = {
       eventID: randomUUID(),
       eventName: change.eventName,
       eventVersion: '1.1',
@@ -103,17 +117,16 @@ export class EmbeddedChangeFeed implements JobChangeFeed {
       awsRegion: this.options.region,
       eventSourceARN: this.eventSourceArn,
       dynamodb: {
-        ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+        ApproximateCreationDateTime: Math.floor(logged.publishedAt / 1000),
         Keys: keys,
         ...(newImage === undefined ? {} : { NewImage: newImage }),
         ...(oldImage === undefined ? {} : { OldImage: oldImage }),
-        SequenceNumber: String(this.sequence).padStart(21, '0'),
+        SequenceNumber: String(logged.sequence).padStart(21, '0'),
         SizeBytes: Buffer.byteLength(JSON.stringify([keys, newImage, oldImage])),
         StreamViewType: 'NEW_AND_OLD_IMAGES',
       },
-    });
-    this.trim();
-    for (const subscription of this.subscriptions) subscription.wake();
+    };
+    return logged.record;
   }
 
   /**
@@ -142,7 +155,8 @@ export class EmbeddedChangeFeed implements JobChangeFeed {
       });
     }
     const offset = start - this.logStart;
-    return { start, records: this.log.slice(offset, offset + this.options.batchSize) };
+    const batch = this.log.slice(offset, offset + this.options.batchSize);
+    return { start, records: batch.map((logged) => this.recordOf(logged)) };
   }
 
   subscribe(handler: StreamBatchHandler): () => Promise<void> {
@@ -170,6 +184,14 @@ export class EmbeddedChangeFeed implements JobChangeFeed {
       }),
     );
   }
+}
+
+/** A published change, with its stream record once a subscriber has read it. */
+interface LoggedChange {
+  readonly change: JobChange;
+  readonly sequence: number;
+  readonly publishedAt: number;
+  record?: JobStreamRecord;
 }
 
 /** One subscriber's delivery loop: reads from its position, hands batches to the handler. */
