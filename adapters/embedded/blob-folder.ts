@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
 import { blobKeyProblem } from '../../core/job-plane/blob-key-rules.js';
@@ -14,6 +15,9 @@ export interface BlobMetadata {
 /** S3's bucket naming rules, which also keep a bucket name from leaving the root folder. */
 export const BUCKET_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/** Bodies up to this size are written synchronously (see {@link BlobFolder}). */
+const SYNC_WRITE_MAX_BYTES = 256 * 1024;
+
 /**
  * The on-disk layout of the embedded blob store, shared by the store and the URL handler:
  * `<root>/<bucket>/<key>` holds a blob's bytes (the S3 key layout, one folder per bucket),
@@ -21,10 +25,15 @@ export const BUCKET_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * Bucket names follow S3's rules and keys `blobKeyProblem`'s, so no path leaves its bucket's
  * folder. As on any file system, a key cannot be both a blob and a prefix of another blob
  * (`a` and `a/b`); S3 allows that, the key layout of DESIGN.md never needs it.
+ *
+ * Metadata, small bodies and new logs are written synchronously: each is a few system calls
+ * on a local disk, a fraction of a millisecond, where the asynchronous calls take a turn of
+ * the event loop each (open, write, close, rename...), which a worker running dozens of steps
+ * makes tens of milliseconds apiece. Large bodies are written asynchronously.
  */
 export class BlobFolder {
   readonly root: string;
-  /** Folders this instance made or found; a blob write skips creating them again. */
+  /** Folders this instance made or found; a write skips creating them again. */
   readonly #knownFolders = new Set<string>();
 
   constructor(root: string) {
@@ -71,56 +80,75 @@ export class BlobFolder {
     metadata: BlobMetadata,
   ): Promise<void> {
     const path = this.blobPath('write', bucket, key);
-    await Promise.all([
-      this.writeMetadata(bucket, key, metadata),
-      this.#replace(bucket, key, path, body),
-    ]);
+    this.writeMetadata(bucket, key, metadata);
+    if (body.byteLength <= SYNC_WRITE_MAX_BYTES) {
+      this.#replaceNow(bucket, key, path, body);
+      return;
+    }
+    const temporary = this.#temporaryPath();
+    const folders = [dirname(temporary), dirname(path)];
+    try {
+      this.#makeFolders(folders.filter((folder) => !this.#knownFolders.has(folder)));
+      await writeFile(temporary, body);
+      await rename(temporary, path);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      // A folder someone deleted is made again next time.
+      for (const folder of folders) this.#knownFolders.delete(folder);
+      throw fileError('write', bucket, key, error);
+    }
   }
 
   /** Records the blob's metadata atomically. */
-  async writeMetadata(bucket: string, key: string, metadata: BlobMetadata): Promise<void> {
+  writeMetadata(bucket: string, key: string, metadata: BlobMetadata): void {
     const path = this.metadataPath('write', bucket, key);
-    await this.#replace(bucket, key, path, new TextEncoder().encode(JSON.stringify(metadata)));
+    this.#replaceNow(bucket, key, path, new TextEncoder().encode(JSON.stringify(metadata)));
   }
 
   /** Makes `path` hold `body` atomically: readers see the old bytes or the new, never a part. */
-  async #replace(bucket: string, key: string, path: string, body: Uint8Array): Promise<void> {
+  #replaceNow(bucket: string, key: string, path: string, body: Uint8Array): void {
     const temporary = this.#temporaryPath();
     try {
-      await this.#inFolders([dirname(temporary)], () => writeFile(temporary, body));
-      await this.#inFolders([dirname(path)], () => rename(temporary, path));
+      this.#inFolders([dirname(temporary)], () => writeFileSync(temporary, body));
+      this.#inFolders([dirname(path)], () => renameSync(temporary, path));
     } catch (error) {
-      await rm(temporary, { force: true });
+      rmSync(temporary, { force: true });
       throw fileError('write', bucket, key, error);
     }
   }
 
   /**
-   * A fresh empty file opened for writing, to be renamed over a blob by
-   * {@link BlobFolder.moveIntoPlace}.
+   * A fresh empty file opened for reading and writing (its descriptor), to be renamed over a
+   * blob by {@link BlobFolder.moveIntoPlace}.
    */
-  async openTemporaryFile(
-    bucket: string,
-    key: string,
-  ): Promise<{ readonly path: string; readonly file: FileHandle }> {
+  openTemporaryFile(bucket: string, key: string): { readonly path: string; readonly fd: number } {
     const path = this.#temporaryPath();
     try {
-      const file = await this.#inFolders([dirname(path)], () => open(path, 'wx+'));
-      return { path, file };
+      return { path, fd: this.#inFolders([dirname(path)], () => openSync(path, 'wx+')) };
     } catch (error) {
       throw fileError('write', bucket, key, error);
     }
   }
 
-  /** Renames `temporary` over the blob's file. */
-  async moveIntoPlace(bucket: string, key: string, temporary: string): Promise<void> {
+  /** Renames `temporary` over the blob's file; the temporary file is deleted if that fails. */
+  moveIntoPlace(bucket: string, key: string, temporary: string): void {
     const path = this.blobPath('write', bucket, key);
     try {
-      await this.#inFolders([dirname(path)], () => rename(temporary, path));
+      this.#inFolders([dirname(path)], () => renameSync(temporary, path));
     } catch (error) {
-      await rm(temporary, { force: true });
+      rmSync(temporary, { force: true });
       throw fileError('write', bucket, key, error);
     }
+  }
+
+  /** Closes a descriptor from {@link BlobFolder.openTemporaryFile} and deletes its file. */
+  discardTemporaryFile(temporary: { readonly path: string; readonly fd: number }): void {
+    try {
+      closeSync(temporary.fd);
+    } catch {
+      // Closed already.
+    }
+    rmSync(temporary.path, { force: true });
   }
 
   #temporaryPath(): string {
@@ -131,25 +159,23 @@ export class BlobFolder {
    * Runs `operation` once `folders` exist: folders this instance made before are taken to
    * still exist, and made again only if the operation finds one gone (someone deleted it).
    */
-  async #inFolders<T>(folders: readonly string[], operation: () => Promise<T>): Promise<T> {
+  #inFolders<T>(folders: readonly string[], operation: () => T): T {
     const unknown = folders.filter((folder) => !this.#knownFolders.has(folder));
-    await this.#makeFolders(unknown);
+    this.#makeFolders(unknown);
     try {
-      return await operation();
+      return operation();
     } catch (error) {
       if (unknown.length === folders.length || !isMissing(error)) throw error;
-      await this.#makeFolders(folders);
+      this.#makeFolders(folders);
       return operation();
     }
   }
 
-  async #makeFolders(folders: readonly string[]): Promise<void> {
-    await Promise.all(
-      folders.map(async (folder) => {
-        await mkdir(folder, { recursive: true });
-        this.#knownFolders.add(folder);
-      }),
-    );
+  #makeFolders(folders: readonly string[]): void {
+    for (const folder of folders) {
+      mkdirSync(folder, { recursive: true });
+      this.#knownFolders.add(folder);
+    }
   }
 
   #within(operation: string, bucket: string, key: string, bucketFolder: string): string {

@@ -1,4 +1,4 @@
-import { rm, type FileHandle } from 'node:fs/promises';
+import { closeSync, write } from 'node:fs';
 import { blobLocation } from '../../core/job-plane/blob-keys.js';
 import { JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
 import { BufferedBlobAppender } from '../buffered-blob-appender.js';
@@ -21,37 +21,36 @@ export interface EmbeddedLogAppenderSettings {
  */
 export class EmbeddedLogAppender extends BufferedBlobAppender {
   readonly #settings: EmbeddedLogAppenderSettings;
-  readonly #file: FileHandle;
+  /** The open log file (a descriptor: opened synchronously, see `BlobFolder`). */
+  readonly #fd: number;
   #written = 0;
 
-  private constructor(settings: EmbeddedLogAppenderSettings, file: FileHandle) {
+  private constructor(settings: EmbeddedLogAppenderSettings, fd: number) {
     super(
       { flushIntervalMs: settings.flushIntervalMs },
       blobLocation(settings.bucket, settings.key),
     );
     this.#settings = settings;
-    this.#file = file;
+    this.#fd = fd;
   }
 
   /** Replaces the blob at the key with an empty file (atomically) and opens it for appending. */
-  static async open(settings: EmbeddedLogAppenderSettings): Promise<EmbeddedLogAppender> {
+  static open(settings: EmbeddedLogAppenderSettings): Promise<EmbeddedLogAppender> {
     const { folder, bucket, key, contentType } = settings;
-    const metadata = contentType === undefined ? {} : { contentType };
-    const [opened, recorded] = await Promise.allSettled([
-      folder.openTemporaryFile(bucket, key),
-      folder.writeMetadata(bucket, key, metadata),
-    ]);
     try {
-      if (opened.status === 'rejected') throw opened.reason;
-      if (recorded.status === 'rejected') throw recorded.reason;
-      await folder.moveIntoPlace(bucket, key, opened.value.path);
-      return new EmbeddedLogAppender(settings, opened.value.file);
-    } catch (error) {
-      if (opened.status === 'fulfilled') {
-        await opened.value.file.close().catch(() => undefined);
-        await rm(opened.value.path, { force: true });
+      const temporary = folder.openTemporaryFile(bucket, key);
+      try {
+        folder.writeMetadata(bucket, key, contentType === undefined ? {} : { contentType });
+        folder.moveIntoPlace(bucket, key, temporary.path);
+      } catch (error) {
+        folder.discardTemporaryFile(temporary);
+        throw error;
       }
-      throw error instanceof JobPlaneOperationError ? error : fileError('open', bucket, key, error);
+      return Promise.resolve(new EmbeddedLogAppender(settings, temporary.fd));
+    } catch (error) {
+      return Promise.reject(
+        error instanceof JobPlaneOperationError ? error : fileError('open', bucket, key, error),
+      );
     }
   }
 
@@ -60,17 +59,33 @@ export class EmbeddedLogAppender extends BufferedBlobAppender {
   }
 
   protected async onClose(): Promise<void> {
-    await this.#appendPending();
-    await this.#file.close();
+    try {
+      await this.#appendPending();
+    } finally {
+      closeSync(this.#fd);
+    }
   }
 
   async #appendPending(): Promise<void> {
     this.#written += await this.writePending(async (bytes) => {
       try {
-        await this.#file.write(bytes, 0, bytes.byteLength, this.#written);
+        await writeFile(this.#fd, bytes, this.#written);
       } catch (error) {
         throw fileError('append', this.#settings.bucket, this.#settings.key, error);
       }
+    });
+  }
+}
+
+/** Writes all of `bytes` at `position` of the file. */
+async function writeFile(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    offset += await new Promise<number>((resolve, reject) => {
+      write(fd, bytes, offset, bytes.byteLength - offset, position + offset, (error, written) => {
+        if (error === null) resolve(written);
+        else reject(error);
+      });
     });
   }
 }

@@ -57,6 +57,18 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       expect(Array.from((await store.get(key)) ?? [])).toEqual(Array.from(body));
     });
 
+    it('round-trips a blob of a megabyte (the discovery output limit)', async () => {
+      // Arrange
+      const key = freshKey('discovery.json');
+      const body = Uint8Array.from({ length: 1024 * 1024 }, (_, index) => (index * 31) % 251);
+
+      // Act
+      await store.put(key, body);
+
+      // Assert
+      expect(Buffer.compare(Buffer.from((await store.get(key)) ?? []), Buffer.from(body))).toBe(0);
+    });
+
     it('replaces a blob on a second put', async () => {
       // Arrange
       const key = freshKey('step.json');
