@@ -24,6 +24,15 @@ interface OutboxRow {
   argo_workflow_name: string | null;
 }
 
+/** A row of {@link recordSubmissionAndFlush}: the run named, and one claimed event if any. */
+interface SubmissionRow {
+  named: string;
+  run_id: string | null;
+  sequence: string | null;
+  event: RunStatusEvent | null;
+  argo_workflow_name: string;
+}
+
 /**
  * Sends queued status events to `sink` and deletes them. One statement claims the events that
  * are queued and not claimed by another flusher (`SKIP LOCKED`, so concurrent flushers take
@@ -55,6 +64,63 @@ export async function flushStatusOutbox(
     RETURNING o.run_id, o.sequence, o.event,
       (SELECT argo_workflow_name FROM pipeline_runs r WHERE r.id = o.run_id)
         AS argo_workflow_name`;
+  return sendClaimed(sql, sink, targetUrl, rows);
+}
+
+/**
+ * Records the workflow submitted for `runId` and claims the run's queued status events in ONE
+ * statement (the claim as {@link flushStatusOutbox} makes it, the events' links naming the
+ * new workflow), then sends and deletes them the same way: a new run's creation costs one
+ * round trip fewer than recording the name and flushing one after the other. Returns how many
+ * events were sent, or `undefined` when no run has the id.
+ */
+export async function recordSubmissionAndFlush(
+  sql: postgres.Sql,
+  sink: StatusEventSink,
+  targetUrl: StatusTargetUrl,
+  runId: string,
+  workflowName: string,
+): Promise<number | undefined> {
+  const rows = await sql<SubmissionRow[]>`
+    WITH named AS (
+      UPDATE pipeline_runs SET argo_workflow_name = ${workflowName}, updated_at = now()
+      WHERE id = ${runId}
+      RETURNING id
+    ), taken AS (
+      SELECT run_id, sequence FROM status_event_outbox
+      WHERE (claimed_until IS NULL OR claimed_until < now()) AND run_id = ${runId}
+      ORDER BY run_id, sequence
+      LIMIT ${FLUSH_LIMIT}
+      FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE status_event_outbox o
+      SET claimed_until = now() + ${CLAIM_SECONDS}::integer * interval '1 second'
+      FROM taken
+      WHERE o.run_id = taken.run_id AND o.sequence = taken.sequence
+      RETURNING o.run_id, o.sequence, o.event
+    )
+    SELECT named.id AS named, claimed.run_id, claimed.sequence, claimed.event,
+      ${workflowName}::text AS argo_workflow_name
+    FROM named LEFT JOIN claimed ON true`;
+  if (rows.length === 0) return undefined;
+  const claimed = rows.flatMap(({ run_id, sequence, event, argo_workflow_name }) =>
+    run_id === null || sequence === null || event === null
+      ? []
+      : [{ run_id, sequence, event, argo_workflow_name }],
+  );
+  return sendClaimed(sql, sink, targetUrl, claimed);
+}
+
+/**
+ * Sends claimed events in run and sequence order with no transaction open, then deletes them;
+ * a failing sink gives the claims back and throws.
+ */
+async function sendClaimed(
+  sql: postgres.Sql,
+  sink: StatusEventSink,
+  targetUrl: StatusTargetUrl,
+  rows: readonly OutboxRow[],
+): Promise<number> {
   if (rows.length === 0) return 0;
   const ordered = [...rows].sort(inRunAndSequenceOrder);
   const taken = () => sql`

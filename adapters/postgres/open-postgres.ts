@@ -83,6 +83,7 @@ export async function openPostgres(
     url,
     config.poolSize,
     config.kind === 'embedded' ? EMBEDDED_SESSION_SETTINGS : {},
+    server?.socketPath,
   );
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -106,14 +107,17 @@ export async function openPostgres(
 /**
  * A connection pool with this product's settings: notices (such as "already exists,
  * skipping") are not printed, `undefined` parameters are sent as NULL; `settings` are
- * session parameters every connection starts with.
+ * session parameters every connection starts with. With `socketPath`, the connections go
+ * through that Unix socket instead of the URL's host and port.
  */
 export function connectPostgres(
   url: string,
   poolSize = 10,
   settings: Readonly<Record<string, string>> = {},
+  socketPath?: string,
 ): postgres.Sql {
   return postgres(url, {
+    ...(socketPath === undefined ? {} : { path: socketPath }),
     max: poolSize,
     connection: { ...settings },
     idle_timeout: 30,

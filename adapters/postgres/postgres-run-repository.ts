@@ -11,6 +11,7 @@ import type {
   RunList,
   RunListQuery,
   RunRepository,
+  SubmissionRecord,
 } from '../../core/ports/run-repository.js';
 import type { StatusEventSink } from '../../core/ports/status-event-sink.js';
 import {
@@ -31,7 +32,11 @@ import {
 } from '../../core/run-progress/run-progress-errors.js';
 import { isTerminalRunStatus, RunStatus } from '../../core/statuses.js';
 import { TransitionOutcome, type TransitionResult } from '../../core/transitions.js';
-import { flushStatusOutbox, type StatusTargetUrl } from './flush-status-outbox.js';
+import {
+  flushStatusOutbox,
+  recordSubmissionAndFlush,
+  type StatusTargetUrl,
+} from './flush-status-outbox.js';
 import { insertRun } from './insert-run.js';
 import { loadRunSnapshot } from './load-run-snapshot.js';
 import { storeOperation } from './postgres-errors.js';
@@ -140,13 +145,37 @@ export class PostgresRunRepository implements RunRepository {
     });
   }
 
-  recordWorkflowName(runId: string, workflowName: string): Promise<void> {
+  recordSubmission(
+    runId: string,
+    workflowName: string,
+    sink: StatusEventSink,
+  ): Promise<SubmissionRecord> {
     if (!isUuid(runId)) return Promise.reject(new RunNotFoundError(runId));
-    return storeOperation('record a workflow name', async () => {
-      const updated = await this.#sql`
-        UPDATE pipeline_runs SET argo_workflow_name = ${workflowName}, updated_at = now()
-        WHERE id = ${runId} RETURNING id`;
-      if (updated.length === 0) throw new RunNotFoundError(runId);
+    let sendFailure: unknown;
+    const reporting: StatusEventSink = {
+      publish: (events) =>
+        Promise.resolve()
+          .then(() => sink.publish(events))
+          .catch((error: unknown) => {
+            sendFailure = error;
+            throw error;
+          }),
+    };
+    return storeOperation('record a submission', async () => {
+      try {
+        const sent = await recordSubmissionAndFlush(
+          this.#sql,
+          reporting,
+          this.#targetUrl,
+          runId,
+          workflowName,
+        );
+        if (sent === undefined) throw new RunNotFoundError(runId);
+        return { sent };
+      } catch (error) {
+        if (sendFailure === undefined) throw error;
+        return { sent: 0, sendFailure };
+      }
     });
   }
 

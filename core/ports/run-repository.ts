@@ -116,6 +116,14 @@ export interface CreateRunResult {
   readonly run: PipelineRun;
 }
 
+/** What {@link RunRepository.recordSubmission} did with the run's queued status events. */
+export interface SubmissionRecord {
+  /** Events the sink accepted. */
+  readonly sent: number;
+  /** Why the sink refused them, when it did; they stay queued. */
+  readonly sendFailure?: unknown;
+}
+
 /** Which runs to list, newest first. */
 export interface RunListQuery {
   readonly repository?: string | undefined;
@@ -203,8 +211,17 @@ export interface RunRepository extends RunProgressStore {
   getRun(runId: string): Promise<RunDetail | undefined>;
   /** Runs newest first, filtered by repository and branch. */
   listRuns(query: RunListQuery): Promise<RunList>;
-  /** Records the workflow the engine submitted for the run. Throws `RunNotFoundError`. */
-  recordWorkflowName(runId: string, workflowName: string): Promise<void>;
+  /**
+   * Records the workflow the engine submitted for the run, then sends the run's queued status
+   * events (their links name that workflow) as {@link RunRepository.flushStatusEvents} does.
+   * A sink that fails leaves the events queued, and is reported rather than thrown: the name
+   * is recorded either way. Throws `RunNotFoundError`.
+   */
+  recordSubmission(
+    runId: string,
+    workflowName: string,
+    sink: StatusEventSink,
+  ): Promise<SubmissionRecord>;
   /** `PUT /v1/tasks/{id}/status`; throws `ExecutionNotFoundError` for an unknown task. */
   updateTaskStatus(
     taskId: string,

@@ -125,10 +125,17 @@ async function createRun({ request, principal, deps }: RouteContext): Promise<Ap
       branch: run.branch ?? undefined,
       tag: run.tag ?? undefined,
     });
-    await deps.runs.recordWorkflowName(run.id, workflow.name);
+    // One statement records the workflow and claims the run's status events to send.
+    const { sendFailure } = await deps.runs.recordSubmission(
+      run.id,
+      workflow.name,
+      deps.statusEvents,
+    );
+    if (sendFailure !== undefined) warnStatusEventsQueued(deps, run.id, sendFailure);
     submitted = { ...run, workflowName: workflow.name };
+  } else {
+    await flushStatusEvents(deps, run.id);
   }
-  await flushStatusEvents(deps, run.id);
   return { statusCode: created ? 201 : 200, body: runView(submitted) };
 }
 
@@ -233,11 +240,15 @@ async function flushStatusEvents(deps: ApiDependencies, runId: string): Promise<
   try {
     await deps.runs.flushStatusEvents(deps.statusEvents, runId);
   } catch (error) {
-    deps.logger.warn('status events not sent; they stay queued', {
-      runId,
-      error: errorMessage(error),
-    });
+    warnStatusEventsQueued(deps, runId, error);
   }
+}
+
+function warnStatusEventsQueued(deps: ApiDependencies, runId: string, error: unknown): void {
+  deps.logger.warn('status events not sent; they stay queued', {
+    runId,
+    error: errorMessage(error),
+  });
 }
 
 function jsonBody(request: ApiRequest): unknown {

@@ -72,6 +72,32 @@ describe('POST /v1/runs', () => {
     expect(stored?.workflowName).toBe(`recorded-${runId}`);
   });
 
+  it('creates the run (201) when the status queue is unreachable, and keeps its event queued', async () => {
+    // Arrange
+    const { repository, token } = await registered();
+    stack.current.statusEvents.failNext();
+
+    // Act
+    const created = await stack.current.call('POST', '/v1/runs', {
+      token,
+      body: runRequest(repository),
+    });
+    const runId = created.body.id as string;
+    const sentLater = await stack.current.runs.flushStatusEvents(stack.current.statusEvents, runId);
+
+    // Assert
+    expect(created.status).toBe(201);
+    expect(created.body.argo_workflow_name).toBe(`recorded-${runId}`);
+    expect(stack.current.logged).toContainEqual({
+      level: 'warn',
+      message: 'status events not sent; they stay queued',
+    });
+    expect(sentLater).toBe(1);
+    expect(stack.current.statusEvents.eventsOf(runId)).toMatchObject([
+      { point: 'created', sequence: 1, run_id: runId },
+    ]);
+  });
+
   it('returns the existing run (200) for a commit already seen, without submitting again', async () => {
     // Arrange
     const { repository, token } = await registered();

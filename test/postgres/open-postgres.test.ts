@@ -106,7 +106,7 @@ describe('openPostgres', () => {
     expect((bad as Error).message).not.toMatch(/hunter2/);
   });
 
-  it('starts an embedded server on 127.0.0.1 only, commits without waiting for the disk, keeps its data across starts, and stops it', async () => {
+  it('starts an embedded server on 127.0.0.1 and its own socket only, commits without waiting for the disk, keeps its data across starts, and stops it', async () => {
     // Arrange
     const dataDir = await mkdtemp(join(tmpdir(), 'forge-embedded-postgres-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -115,10 +115,13 @@ describe('openPostgres', () => {
     // Act
     const first = track(await openPostgres(config));
     const firstPid = first.server?.pid ?? 0;
-    const settings = await first.sql<{ listen: string; sockets: string; commits: string }[]>`
+    const settings = await first.sql<
+      { listen: string; sockets: string; commits: string; client: string | null }[]
+    >`
       SELECT current_setting('listen_addresses') AS listen,
              current_setting('unix_socket_directories') AS sockets,
-             current_setting('synchronous_commit') AS commits`;
+             current_setting('synchronous_commit') AS commits,
+             host(inet_client_addr()) AS client`;
     await first.sql`
       INSERT INTO repositories (full_name, clone_url) VALUES ('acme/kept', 'https://example.com')`;
     await first.close();
@@ -128,7 +131,13 @@ describe('openPostgres', () => {
 
     // Assert
     // The embedded server's own data: commits do not wait for the disk (never so for a URL).
-    expect(settings).toEqual([{ listen: '127.0.0.1', sockets: '', commits: 'off' }]);
+    // The pool goes through the Unix socket in the cluster folder (no client address).
+    expect(settings).toEqual([
+      { listen: '127.0.0.1', sockets: first.server?.clusterDir, commits: 'off', client: null },
+    ]);
+    expect(first.server?.socketPath).toBe(
+      `${first.server?.clusterDir}/.s.PGSQL.${first.server?.port}`,
+    );
     expect(first.migrations?.applied).toEqual(VERSIONS);
     expect(stoppedAfterClose).toBe(true);
     expect(second.migrations).toEqual({ applied: [], alreadyApplied: VERSIONS });

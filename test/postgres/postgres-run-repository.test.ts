@@ -157,12 +157,22 @@ describe('PostgresRunRepository: reading and listing', () => {
     // Act
     const unknown = await runs.getRun('00000000-0000-4000-8000-000000000000');
     const malformed = await runs.getRun("1' OR '1'='1");
-    const recording = runs.recordWorkflowName('not-a-uuid', 'forge-x');
+    const recording = runs.recordSubmission(
+      'not-a-uuid',
+      'forge-x',
+      new RecordingStatusEventSink(),
+    );
+    const recordingUnknown = runs.recordSubmission(
+      '00000000-0000-4000-8000-000000000000',
+      'forge-x',
+      new RecordingStatusEventSink(),
+    );
 
     // Assert
     expect(unknown).toBeUndefined();
     expect(malformed).toBeUndefined();
     await expect(recording).rejects.toBeInstanceOf(RunNotFoundError);
+    await expect(recordingUnknown).rejects.toBeInstanceOf(RunNotFoundError);
   });
 
   it('lists runs by repository and branch, newest first, a page at a time', async () => {
@@ -337,7 +347,9 @@ describe('PostgresRunRepository: status changes', () => {
     // Arrange
     const runs = repository();
     const run = await createSampleRun(runs);
-    await runs.recordWorkflowName(run.id, 'forge-run-1');
+    const unreachable = new RecordingStatusEventSink();
+    unreachable.failNext();
+    const submission = await runs.recordSubmission(run.id, 'forge-run-1', unreachable);
     await discover(runs, run.id);
     const sink = new RecordingStatusEventSink();
     sink.failNext();
@@ -349,6 +361,8 @@ describe('PostgresRunRepository: status changes', () => {
     const nothingLeft = await runs.flushStatusEvents(sink, run.id);
 
     // Assert
+    expect(submission).toMatchObject({ sent: 0, sendFailure: expect.any(Error) as unknown });
+    expect((await runs.getRun(run.id))?.workflowName).toBe('forge-run-1');
     expect(sent).toBe(2);
     expect(nothingLeft).toBe(0);
     expect(sink.eventsOf(run.id)).toMatchObject([

@@ -106,6 +106,34 @@ describe('PostgresRunRepository: run creation in one statement', () => {
   });
 });
 
+describe('PostgresRunRepository: a submission recorded with the claim of its events', () => {
+  it('records the workflow and sends the created event linking to it, once', async () => {
+    // Arrange
+    const runs = new PostgresRunRepository({
+      sql: database.current.sql,
+      statusTargetUrl: ({ workflowName }) => `https://argo.example.com/workflows/${workflowName}`,
+    });
+    const run = await createSampleRun(runs);
+    const sink = new RecordingStatusEventSink();
+
+    // Act
+    const submission = await runs.recordSubmission(run.id, 'forge-run-7', sink);
+    const again = await runs.flushStatusEvents(sink, run.id);
+
+    // Assert
+    expect(submission).toEqual({ sent: 1 });
+    expect(again).toBe(0);
+    expect(sink.eventsOf(run.id)).toMatchObject([
+      {
+        point: 'created',
+        sequence: 1,
+        target_url: 'https://argo.example.com/workflows/forge-run-7',
+      },
+    ]);
+    expect((await runs.getRun(run.id))?.workflowName).toBe('forge-run-7');
+  });
+});
+
 describe('PostgresRunRepository: a run read in one statement', () => {
   it('reads every time exactly as the progress rules wrote it (UTC, milliseconds)', async () => {
     // Arrange
