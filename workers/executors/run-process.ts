@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import type { ChildSpawner, SpawnedChild } from '../../adapters/child-process/process-spawner.js';
 import { sharedSpawner } from '../../adapters/child-process/spawner-pool.js';
 import { errorMessage } from '../../core/errors.js';
@@ -69,7 +69,7 @@ export async function runProcess(
       durationMs: 0,
     };
   }
-  await assertDirectory(spec);
+  assertDirectory(spec);
   const child = (watch.spawner ?? sharedSpawner('steps')).spawn({ ...spec, detached: true });
   const ending = await superviseGroup(child, spec, watch);
   return {
@@ -79,9 +79,10 @@ export async function runProcess(
   };
 }
 
-async function assertDirectory(spec: ProcessSpec): Promise<void> {
+/** Checked synchronously: one `stat` of a local folder, cheaper than a turn of the event loop. */
+function assertDirectory(spec: ProcessSpec): void {
   try {
-    if (!(await stat(spec.cwd)).isDirectory()) {
+    if (!statSync(spec.cwd).isDirectory()) {
       throw new StepProcessStartError(spec.file, spec.cwd, 'the working folder is not a folder');
     }
   } catch (error) {
@@ -169,13 +170,17 @@ function superviseGroup(
   });
 }
 
-/** Waits briefly for stdout/stderr to close; destroys them if a process outside the group holds them. */
+/**
+ * Waits briefly for stdout/stderr to close (the child's `close`, which usually follows its
+ * exit at once); destroys them if a process outside the group holds them open.
+ */
 async function waitForPipes(child: SpawnedChild, closed: () => boolean): Promise<void> {
-  const giveUpAt = performance.now() + PIPE_DRAIN_MS;
-  while (!closed() && performance.now() < giveUpAt) await delay(10);
-  if (!closed()) child.destroyPipes();
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  if (closed()) return;
+  let timer: NodeJS.Timeout | undefined;
+  const drained = await Promise.race([
+    new Promise<boolean>((resolve) => child.once('close', () => resolve(true))),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), PIPE_DRAIN_MS))),
+  ]);
+  clearTimeout(timer);
+  if (!drained && !closed()) child.destroyPipes();
 }
