@@ -28,9 +28,11 @@ describe('ProcessSpawner', () => {
       args: ['-c', 'echo "out $GREETING"; echo err >&2; exit 3'],
       env: { GREETING: 'héllo', PATH: process.env.PATH },
     });
+    // Listening before the first await: output may arrive in the same message batch as the pid.
+    const ending = finished(child);
     const [pid] = (await once(child, 'spawn')) as [number];
 
-    const result = await finished(child);
+    const result = await ending;
 
     expect(pid).toBeGreaterThan(0);
     expect(child.pid).toBe(pid);
@@ -45,9 +47,10 @@ describe('ProcessSpawner', () => {
       env: { PATH: process.env.PATH },
       detached: true,
     });
+    const ending = finished(child);
     const [pid] = (await once(child, 'spawn')) as [number];
 
-    const { stdout } = await finished(child);
+    const { stdout } = await ending;
 
     expect(stdout.split('\n').map((line) => line.trim())).toEqual(['/tmp', String(pid), '']);
   });

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SpawnerPool } from './spawner-pool.js';
+import { SpawnerPool, SpawnerPoolOptionsError } from './spawner-pool.js';
 
 /** The parent pid of `pid`, from `/proc/<pid>/stat` (its fourth field). */
 function parentOf(pid: number): number {
@@ -39,6 +39,6 @@ describe('SpawnerPool', () => {
   });
 
   it('refuses a pool without servers', () => {
-    expect(() => new SpawnerPool(0)).toThrow(RangeError);
+    expect(() => new SpawnerPool(0)).toThrow(SpawnerPoolOptionsError);
   });
 });

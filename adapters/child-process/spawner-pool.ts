@@ -1,10 +1,14 @@
 import { availableParallelism } from 'node:os';
+import { ForgeError } from '../../core/errors.js';
 import {
   ProcessSpawner,
   type ChildSpawner,
   type SpawnedChild,
   type SpawnRequest,
 } from './process-spawner.js';
+
+/** A spawner pool was asked for with an impossible size. */
+export class SpawnerPoolOptionsError extends ForgeError {}
 
 /**
  * Several {@link ProcessSpawner}s, each with its own spawn server, handing each child to the
@@ -17,7 +21,7 @@ export class SpawnerPool implements ChildSpawner {
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1) {
-      throw new RangeError(`a spawner pool needs at least one server, not ${size}`);
+      throw new SpawnerPoolOptionsError(`a spawner pool needs at least one server, not ${size}`);
     }
     this.#spawners = Array.from({ length: size }, () => new ProcessSpawner());
   }

@@ -87,14 +87,22 @@ export class BlobFolder {
     }
     const temporary = this.#temporaryPath();
     const folders = [dirname(temporary), dirname(path)];
-    try {
-      this.#makeFolders(folders.filter((folder) => !this.#knownFolders.has(folder)));
+    const writeAndMove = async (): Promise<void> => {
       await writeFile(temporary, body);
       await rename(temporary, path);
+    };
+    try {
+      this.#makeFolders(folders.filter((folder) => !this.#knownFolders.has(folder)));
+      try {
+        await writeAndMove();
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+        // A folder someone deleted: made again, once.
+        this.#makeFolders(folders);
+        await writeAndMove();
+      }
     } catch (error) {
       await rm(temporary, { force: true });
-      // A folder someone deleted is made again next time.
-      for (const folder of folders) this.#knownFolders.delete(folder);
       throw fileError('write', bucket, key, error);
     }
   }

@@ -45,7 +45,14 @@ describe('EmbeddedBlobStore on disk', () => {
       await rm(join(root, folder), { recursive: true, force: true });
     }
 
+    const large = 'x'.repeat(512 * 1024);
+    await store.put('run-2/discovery.json', large);
+    for (const folder of ['swept-results', '.tmp']) {
+      await rm(join(root, folder), { recursive: true, force: true });
+    }
+
     // Act
+    await store.put('run-2/discovery.json', large);
     await store.put('run-2/phases/build/api/compile.json', '{"second":true}');
     const second = await store.openAppend('run-2/build/api/compile.log');
     second.append('second\n');
@@ -55,6 +62,7 @@ describe('EmbeddedBlobStore on disk', () => {
     expect(
       await readFile(join(root, 'swept-results', 'run-2/phases/build/api/compile.json'), 'utf8'),
     ).toBe('{"second":true}');
+    expect(await readFile(join(root, 'swept-results', 'run-2/discovery.json'), 'utf8')).toBe(large);
     expect(await readFile(join(root, 'swept-results', 'run-2/build/api/compile.log'), 'utf8')).toBe(
       'second\n',
     );

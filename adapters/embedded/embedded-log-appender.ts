@@ -23,6 +23,7 @@ export class EmbeddedLogAppender extends BufferedBlobAppender {
   readonly #settings: EmbeddedLogAppenderSettings;
   /** The open log file (a descriptor: opened synchronously, see `BlobFolder`). */
   readonly #fd: number;
+  #fdClosed = false;
   #written = 0;
 
   private constructor(settings: EmbeddedLogAppenderSettings, fd: number) {
@@ -59,9 +60,14 @@ export class EmbeddedLogAppender extends BufferedBlobAppender {
   }
 
   protected async onClose(): Promise<void> {
+    if (this.#fdClosed) {
+      throw fileError('close', this.#settings.bucket, this.#settings.key, 'the log file is closed');
+    }
     try {
       await this.#appendPending();
     } finally {
+      // Closed whatever happened: a retried close must not write to a number reused since.
+      this.#fdClosed = true;
       closeSync(this.#fd);
     }
   }

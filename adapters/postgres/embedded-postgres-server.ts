@@ -78,7 +78,8 @@ export class EmbeddedPostgresServer {
   /**
    * The server's Unix socket: a connection through it skips the TCP stack, whose writes cost
    * this process a tenth of a millisecond each on a busy VM. `undefined` when the cluster
-   * folder's path is too long for a socket address.
+   * folder's path is too long for a socket address, or holds a space, comma, quote or
+   * backslash (the server's setting would need quoting).
    */
   readonly socketPath: string | undefined;
   /** The PID of the postmaster this object started. */
@@ -131,7 +132,10 @@ export class EmbeddedPostgresServer {
     const durable = options.durable ?? true;
     const port = options.port === undefined || options.port === 0 ? await freePort() : options.port;
     const socketPath = join(clusterDir, `.s.PGSQL.${port}`);
-    const socketFits = Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES;
+    // The setting is a comma-separated list: a folder whose name needs quoting there goes
+    // without a socket, as does one whose socket address would be too long.
+    const socketFits =
+      Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES && !/[\s,"'\\]/.test(clusterDir);
     const EmbeddedPostgresClass = await importEmbeddedPostgres();
     const server = new EmbeddedPostgresClass({
       databaseDir: clusterDir,

@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import type { RunStatusEvent } from '../../core/contracts/status-events.js';
+import type { SubmissionRecord } from '../../core/ports/run-repository.js';
 import type { StatusEventSink } from '../../core/ports/status-event-sink.js';
 
 /** Most events one flush sends; a longer queue is sent by the next calls. */
@@ -72,7 +73,9 @@ export async function flushStatusOutbox(
  * statement (the claim as {@link flushStatusOutbox} makes it, the events' links naming the
  * new workflow), then sends and deletes them the same way: a new run's creation costs one
  * round trip fewer than recording the name and flushing one after the other. Returns how many
- * events were sent, or `undefined` when no run has the id.
+ * events were sent, or `undefined` when no run has the id. Once the statement has recorded the
+ * name, a failure (of the sink, or of deleting what it accepted) is reported, not thrown: the
+ * events not deleted are sent again once their claims lapse.
  */
 export async function recordSubmissionAndFlush(
   sql: postgres.Sql,
@@ -80,7 +83,7 @@ export async function recordSubmissionAndFlush(
   targetUrl: StatusTargetUrl,
   runId: string,
   workflowName: string,
-): Promise<number | undefined> {
+): Promise<SubmissionRecord | undefined> {
   const rows = await sql<SubmissionRow[]>`
     WITH named AS (
       UPDATE pipeline_runs SET argo_workflow_name = ${workflowName}, updated_at = now()
@@ -108,7 +111,11 @@ export async function recordSubmissionAndFlush(
       ? []
       : [{ run_id, sequence, event, argo_workflow_name }],
   );
-  return sendClaimed(sql, sink, targetUrl, claimed);
+  try {
+    return { sent: await sendClaimed(sql, sink, targetUrl, claimed) };
+  } catch (error) {
+    return { sent: 0, sendFailure: error };
+  }
 }
 
 /**

@@ -151,31 +151,16 @@ export class PostgresRunRepository implements RunRepository {
     sink: StatusEventSink,
   ): Promise<SubmissionRecord> {
     if (!isUuid(runId)) return Promise.reject(new RunNotFoundError(runId));
-    let sendFailure: unknown;
-    const reporting: StatusEventSink = {
-      publish: (events) =>
-        Promise.resolve()
-          .then(() => sink.publish(events))
-          .catch((error: unknown) => {
-            sendFailure = error;
-            throw error;
-          }),
-    };
     return storeOperation('record a submission', async () => {
-      try {
-        const sent = await recordSubmissionAndFlush(
-          this.#sql,
-          reporting,
-          this.#targetUrl,
-          runId,
-          workflowName,
-        );
-        if (sent === undefined) throw new RunNotFoundError(runId);
-        return { sent };
-      } catch (error) {
-        if (sendFailure === undefined) throw error;
-        return { sent: 0, sendFailure };
-      }
+      const recorded = await recordSubmissionAndFlush(
+        this.#sql,
+        sink,
+        this.#targetUrl,
+        runId,
+        workflowName,
+      );
+      if (recorded === undefined) throw new RunNotFoundError(runId);
+      return recorded;
     });
   }
 

@@ -120,7 +120,7 @@ export interface CreateRunResult {
 export interface SubmissionRecord {
   /** Events the sink accepted. */
   readonly sent: number;
-  /** Why the sink refused them, when it did; they stay queued. */
+  /** Why they were not all sent and forgotten, when so; those not forgotten are sent later. */
   readonly sendFailure?: unknown;
 }
 
@@ -214,8 +214,8 @@ export interface RunRepository extends RunProgressStore {
   /**
    * Records the workflow the engine submitted for the run, then sends the run's queued status
    * events (their links name that workflow) as {@link RunRepository.flushStatusEvents} does.
-   * A sink that fails leaves the events queued, and is reported rather than thrown: the name
-   * is recorded either way. Throws `RunNotFoundError`.
+   * A sink that fails leaves the events queued, and is reported rather than thrown, as is any
+   * failure after the name was recorded. Throws `RunNotFoundError`.
    */
   recordSubmission(
     runId: string,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
@@ -85,9 +85,17 @@ export class CacheLayout {
     };
   }
 
-  /** The worktree folder of a job in a repository. */
+  /**
+   * A new worktree folder for a checkout of a job in a repository: the job's folder name and a
+   * random suffix. A worktree outlives its job when its cache keeps it for the next checkout,
+   * so no folder may be the job's for good: a delivery of the same job elsewhere on the node
+   * would find it held.
+   */
   worktreePath(location: RepositoryLocation, jobId: string): string {
-    return join(location.worktreesDir, worktreeFolderName(jobId));
+    return join(
+      location.worktreesDir,
+      `${worktreeFolderName(jobId)}-${randomBytes(4).toString('hex')}`,
+    );
   }
 
   /** The cross-process lock folder of a repository. */

@@ -51,4 +51,19 @@ describe('GitRunner.tryRunInSequence', () => {
     );
     expect(reached.ok).toBe(false);
   });
+
+  it('stops every command of the sequence when it times out, the shell and the git under it', async () => {
+    const folder = await newRepository();
+    const slow = new GitRunner({ timeoutMs: 30_000, config: { 'alias.linger': '!sleep 60' } });
+
+    const outcome = await slow.tryRunInSequence([['--version'], ['linger']], {
+      cwd: folder,
+      timeoutMs: 300,
+    });
+
+    expect(outcome.ok).toBe(false);
+    expect(outcome.ok ? '' : outcome.error.message).toMatch(
+      /^git --version && git linger was killed \(timeout\)/,
+    );
+  });
 });

@@ -92,7 +92,7 @@ export class GitRunner {
 
   /** Runs git and reports failure as a value, for commands whose non-zero exit is an answer. */
   tryRun(args: readonly string[], options: GitRunOptions = {}): Promise<GitOutcome> {
-    return this.#execute(this.#binary, args, args, options);
+    return this.#execute({ file: this.#binary, args, described: args, group: false }, options);
   }
 
   /**
@@ -110,15 +110,25 @@ export class GitRunner {
     const described = commands.flatMap((args, index) =>
       index === 0 ? [...args] : ['&&', 'git', ...args],
     );
-    return this.#execute('/bin/sh', ['-c', script], described, options);
+    // In a process group of its own, so that a timeout or abort stops the git under the shell.
+    return this.#execute(
+      { file: '/bin/sh', args: ['-c', script], described, group: true },
+      options,
+    );
   }
 
   #execute(
-    file: string,
-    args: readonly string[],
-    described: readonly string[],
+    command: {
+      readonly file: string;
+      readonly args: readonly string[];
+      /** The git arguments a failure names. */
+      readonly described: readonly string[];
+      /** Started as a process group leader, and stopped as a group. */
+      readonly group: boolean;
+    },
     options: GitRunOptions,
   ): Promise<GitOutcome> {
+    const { file, args, described, group } = command;
     const fail = (failure: GitFailure, stderr = ''): GitOutcome => ({
       ok: false,
       error: toGitCommandError(described, failure, stderr),
@@ -131,12 +141,14 @@ export class GitRunner {
         args,
         cwd: options.cwd,
         env: this.#env,
+        detached: group,
       });
       const output = { stdout: '', stderr: '' };
       let stoppedBy: 'timeout' | 'aborted' | 'overflow' | undefined;
       let ending: { code: number | null; signal: NodeJS.Signals | null } | undefined;
       const stop = (why: NonNullable<typeof stoppedBy>): void => {
         stoppedBy ??= why;
+        if (group && child.pid !== undefined) signalGroup(child.pid, 'SIGTERM');
         child.kill('SIGTERM');
       };
       const onAbort = (): void => stop('aborted');
@@ -174,6 +186,15 @@ export class GitRunner {
         settle(fail({ kind: 'exited', exitCode: ending.code }, output.stderr));
       });
     });
+  }
+}
+
+/** Signals every process of the group `pgid`; one already gone is not an error. */
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the group has ended.
   }
 }
 

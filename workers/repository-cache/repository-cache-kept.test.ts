@@ -155,6 +155,20 @@ describe('RepositoryCache kept worktrees', () => {
     await second.release();
   });
 
+  it('lets a job delivered again while its last checkout is being returned wait for it', async () => {
+    const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
+    const first = await cache.checkout({ url: repository.path, commit: commits[0]!, jobId: 'a' });
+    await dirty(first.path);
+
+    const returning = first.release();
+    const again = await cache.checkout({ url: repository.path, commit: commits[0]!, jobId: 'a' });
+    await returning;
+
+    expect(again.path).toBe(first.path);
+    expect(await git(again.path, 'status', '--porcelain', '--ignored')).toBe('');
+    await again.release();
+  });
+
   it('refuses a second checkout for a job whose kept worktree is still out', async () => {
     const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
     const first = await cache.checkout({ url: repository.path, commit: commits[0]!, jobId: 'a' });

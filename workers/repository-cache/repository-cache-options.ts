@@ -30,10 +30,10 @@ export interface RepositoryCacheOptions {
    */
   readonly worktreePoolSize?: number;
   /**
-   * How long this instance keeps the worktrees it released (up to `worktreePoolSize` per
-   * repository) for its own next checkouts before parking them for every process; default
-   * 30 s. A kept worktree is handed out without the repository lock; 0 parks every release
-   * at once.
+   * How long a repository may go without a checkout by this instance before the worktrees it
+   * released and kept (up to `worktreePoolSize`) are parked for every process; default 30 s.
+   * A kept worktree is handed to this instance's next checkout without the repository lock;
+   * 0 parks every release at once.
    */
   readonly keptWorktreeIdleMs?: number;
   /** How git runs: binary, extra environment and configuration (credentials), timeout. */

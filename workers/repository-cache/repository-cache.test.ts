@@ -165,8 +165,10 @@ describe('RepositoryCache checkout', () => {
       jobId: 'r-task-a',
     });
 
-    expect(basename(slashed.path)).toBe(worktreeFolderName('r/task/a'));
-    expect(basename(slashed.path)).toMatch(/^r-task-a-[0-9a-f]{12}$/);
+    expect(basename(slashed.path)).toMatch(
+      new RegExp(`^${worktreeFolderName('r/task/a')}-[0-9a-f]{8}$`),
+    );
+    expect(basename(slashed.path)).toMatch(/^r-task-a-[0-9a-f]{12}-[0-9a-f]{8}$/);
     expect(slashed.path).not.toBe(dashed.path);
     await slashed.release();
     await dashed.release();

@@ -53,6 +53,8 @@ interface ActiveCheckout {
   readonly key: string;
   readonly jobId: string;
   readonly release?: () => Promise<void>;
+  /** Set once `release` was called: the worktree is on its way back. */
+  releasing?: Promise<void>;
 }
 
 /**
@@ -173,15 +175,23 @@ export class RepositoryCache {
     validateCheckoutRequest(request);
     const location = this.#layout.locate(request.url);
     const path = this.#layout.worktreePath(location, request.jobId);
-    if (this.#hasActiveJob(location.key, request.jobId) || this.#active.has(path)) {
+    // The job's last checkout being returned (a redelivery right after a failure): wait for it.
+    await this.#releaseOf(location.key, request.jobId);
+    if (this.#state !== 'open') throw new RepositoryCacheClosedError();
+    if (this.#hasActiveJob(location.key, request.jobId)) {
       throw new WorktreeInUseError(path, request.jobId);
     }
     this.#active.set(path, { key: location.key, jobId: request.jobId });
     try {
       const kept = await this.#checkoutKept(location, request);
-      if (kept === undefined) return await this.#checkout(location, path, request);
-      if (kept.path !== path) this.#active.delete(path);
-      return kept;
+      if (kept !== undefined) this.#active.delete(path);
+      const checkout = kept ?? (await this.#checkout(location, path, request));
+      if (this.#state !== 'open') {
+        // close() began meanwhile and did not see this checkout: give it back at once.
+        await checkout.release().catch(() => undefined);
+        throw new RepositoryCacheClosedError();
+      }
+      return checkout;
     } catch (error) {
       this.#active.delete(path);
       if (request.signal?.aborted && !(error instanceof CheckoutAbortedError)) {
@@ -372,14 +382,28 @@ export class RepositoryCache {
     return false;
   }
 
+  /** The release under way of the job's checkout, if any (it never rejects). */
+  async #releaseOf(key: string, jobId: string): Promise<void> {
+    for (const active of this.#active.values()) {
+      if (active.key === key && active.jobId === jobId && active.releasing !== undefined) {
+        await active.releasing.catch(() => undefined);
+        return;
+      }
+    }
+  }
+
   /** The idempotent `release` of a checkout; a failed release may be tried again. */
   #releaser(location: RepositoryLocation, path: string, commit: string): () => Promise<void> {
     let released: Promise<void> | undefined;
     return () => {
-      released ??= this.#release(location, path, commit).catch((error: unknown) => {
-        released = undefined;
-        throw error;
-      });
+      if (released === undefined) {
+        released = this.#release(location, path, commit).catch((error: unknown) => {
+          released = undefined;
+          throw error;
+        });
+        const active = this.#active.get(path);
+        if (active !== undefined) active.releasing = released;
+      }
       return released;
     };
   }
