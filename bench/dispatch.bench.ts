@@ -180,7 +180,9 @@ async function measure(
       ).toFixed(1)} ms (median; lock held ${percentile(
         checkouts.map((event) => event.lockHeldMs),
         50,
-      ).toFixed(1)} ms), ${ready} of ${checkouts.length} from a worktree parked at the commit`,
+      ).toFixed(
+        1,
+      )} ms), ${ready} of ${checkouts.length} from a worktree kept or parked at the commit`,
     );
     const p50 = percentile(latencies, 50);
     context.report({

@@ -14,6 +14,7 @@ import { CacheSession } from './cache-session.js';
 import { GitRunner } from './git-runner.js';
 import { validateCheckoutRequest, type CheckoutRequest } from './checkout-request.js';
 import { EvictionScheduler } from './eviction-scheduler.js';
+import { ActiveCheckouts } from './active-checkouts.js';
 import { KeptWorktrees, type KeptWorktree } from './kept-worktrees.js';
 import {
   CheckoutAbortedError,
@@ -48,15 +49,6 @@ type CacheState = 'open' | 'closing' | 'closed';
 
 const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
-/** A checkout of this instance, by worktree path (no `release` while being prepared). */
-interface ActiveCheckout {
-  readonly key: string;
-  readonly jobId: string;
-  readonly release?: () => Promise<void>;
-  /** Set once `release` was called: the worktree is on its way back. */
-  releasing?: Promise<void>;
-}
-
 /**
  * The repository cache of a worker: one bare clone per repository under a cache folder, one
  * detached `git worktree` per job, so a checkout costs a local worktree instead of a clone.
@@ -82,7 +74,7 @@ export class RepositoryCache {
   readonly #preparation: CheckoutPreparation;
   readonly #eviction: CacheEviction;
   /** Checkouts of this instance by worktree path. */
-  readonly #active = new Map<string, ActiveCheckout>();
+  readonly #active = new ActiveCheckouts();
   readonly #kept: KeptWorktrees;
   #state: CacheState = 'open';
   #closing: Promise<void> | undefined;
@@ -124,7 +116,7 @@ export class RepositoryCache {
     });
     this.#evictionScheduler = new EvictionScheduler(
       this.#eviction,
-      () => this.#activeKeys(),
+      () => this.#active.repositoryKeys(),
       logger,
     );
   }
@@ -176,9 +168,9 @@ export class RepositoryCache {
     const location = this.#layout.locate(request.url);
     const path = this.#layout.worktreePath(location, request.jobId);
     // The job's last checkout being returned (a redelivery right after a failure): wait for it.
-    await this.#releaseOf(location.key, request.jobId);
+    await this.#active.returnOf(location.key, request.jobId);
     if (this.#state !== 'open') throw new RepositoryCacheClosedError();
-    if (this.#hasActiveJob(location.key, request.jobId)) {
+    if (this.#active.hasJob(location.key, request.jobId)) {
       throw new WorktreeInUseError(path, request.jobId);
     }
     this.#active.set(path, { key: location.key, jobId: request.jobId });
@@ -228,7 +220,7 @@ export class RepositoryCache {
 
   async #close(): Promise<void> {
     this.#state = 'closing';
-    const leftovers = [...this.#active.values()].flatMap(({ release }) => release ?? []);
+    const leftovers = this.#active.releases();
     if (leftovers.length > 0) {
       this.#options.logger.warn('closing repository cache with live checkouts; removing them', {
         count: leftovers.length,
@@ -375,23 +367,6 @@ export class RepositoryCache {
     return handOut(commit, false);
   }
 
-  #hasActiveJob(key: string, jobId: string): boolean {
-    for (const active of this.#active.values()) {
-      if (active.key === key && active.jobId === jobId) return true;
-    }
-    return false;
-  }
-
-  /** The release under way of the job's checkout, if any (it never rejects). */
-  async #releaseOf(key: string, jobId: string): Promise<void> {
-    for (const active of this.#active.values()) {
-      if (active.key === key && active.jobId === jobId && active.releasing !== undefined) {
-        await active.releasing.catch(() => undefined);
-        return;
-      }
-    }
-  }
-
   /** The idempotent `release` of a checkout; a failed release may be tried again. */
   #releaser(location: RepositoryLocation, path: string, commit: string): () => Promise<void> {
     let released: Promise<void> | undefined;
@@ -467,11 +442,5 @@ export class RepositoryCache {
         error: errorMessage(error),
       });
     }
-  }
-
-  #activeKeys(): Set<string> {
-    const keys = new Set<string>();
-    for (const entry of this.#active.values()) keys.add(entry.key);
-    return keys;
   }
 }
