@@ -66,4 +66,26 @@ describe('GitRunner.tryRunInSequence', () => {
       /^git --version && git linger was killed \(timeout\)/,
     );
   });
+
+  it('runs background commands at a lower CPU priority', async () => {
+    const folder = await newRepository();
+    // Field 19 of /proc/<pid>/stat is the nice value, which `cut` inherits from the git above it.
+    const reporting = new GitRunner({
+      timeoutMs: 30_000,
+      config: { 'alias.niceness': '!cut -d " " -f 19 /proc/self/stat' },
+    });
+
+    const background = await reporting.tryRunInSequence([['niceness']], {
+      cwd: folder,
+      background: true,
+    });
+    const foreground = await reporting.tryRunInSequence([['niceness']], { cwd: folder });
+
+    expect(background.ok && foreground.ok).toBe(true);
+    const [lower, normal] = [background, foreground].map((outcome) =>
+      Number(outcome.ok ? outcome.stdout : NaN),
+    );
+    // Ten steps lower than this process's own priority (capped at the lowest, 19).
+    expect(lower).toBe(Math.min(19, (normal ?? NaN) + 10));
+  });
 });

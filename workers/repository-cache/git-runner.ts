@@ -31,7 +31,16 @@ export interface GitRunOptions {
   readonly timeoutMs?: number;
   /** Aborts (kills) the command, e.g. when the job is cancelled. */
   readonly signal?: AbortSignal;
+  /**
+   * Runs the commands of {@link GitRunner.tryRunInSequence} at a lower CPU priority (`nice`),
+   * for work nothing waits on, such as restoring a released worktree: it then yields the
+   * cores to the steps starting beside it.
+   */
+  readonly background?: boolean;
 }
+
+/** The `nice` increment of background git work. */
+const BACKGROUND_NICENESS = '10';
 
 /** The outcome of a git command whose failure is an expected answer rather than an error. */
 export type GitOutcome =
@@ -110,11 +119,13 @@ export class GitRunner {
     const described = commands.flatMap((args, index) =>
       index === 0 ? [...args] : ['&&', 'git', ...args],
     );
+    const shell = ['-c', script];
+    const started =
+      options.background === true
+        ? { file: 'nice', args: ['-n', BACKGROUND_NICENESS, '/bin/sh', ...shell] }
+        : { file: '/bin/sh', args: shell };
     // In a process group of its own, so that a timeout or abort stops the git under the shell.
-    return this.#execute(
-      { file: '/bin/sh', args: ['-c', script], described, group: true },
-      options,
-    );
+    return this.#execute({ ...started, described, group: true }, options);
   }
 
   #execute(

@@ -202,7 +202,8 @@ export class WorktreeRegistry {
         ['checkout', '--force', '--detach', '--quiet', ...target],
         ['clean', '-ffdxq'],
       ],
-      { cwd: path },
+      // Nothing waits on it: it yields the cores to the steps starting beside it.
+      { cwd: path, background: true },
     );
     return outcome.ok;
   }
