@@ -195,15 +195,15 @@ function derivePhases(draft: RunProgressDraft): void {
       status === ExecutionStatus.skipped
         ? null
         : phaseCompletion(draft, phaseTasks, phase.group, status);
+    const firstTaskStart = earliest(phaseTasks.map((task) => task.startedAt));
     draft.changePhase(
       phase.name,
       status,
-      {
-        startedAt: earliest(phaseTasks.map((task) => task.startedAt)) ?? completedAt,
-        completedAt,
-      },
+      { startedAt: firstTaskStart ?? completedAt, completedAt },
       RECONCILER_ACTOR,
     );
+    // A phase starts with its first task, whichever task's start was learnt first.
+    if (firstTaskStart !== null) draft.correctPhaseStart(phase.name, firstTaskStart);
     if (status === ExecutionStatus.failed && completedAt !== null) {
       draft.correctPhaseCompletion(phase.name, completedAt);
     }

@@ -175,6 +175,15 @@ export class RunProgressDraft {
     this.#runChanged = true;
   }
 
+  /** Moves a phase's start time earlier, when a task that started earlier is learnt later. */
+  correctPhaseStart(name: string, startedAt: string): void {
+    const phase = this.#phases.rows.get(name);
+    if (phase === undefined || phase.startedAt === null) return;
+    if (startedAt >= phase.startedAt) return;
+    phase.startedAt = startedAt;
+    this.#phases.changed.add(name);
+  }
+
   /** Moves a phase's completion time earlier, when an earlier failure is learnt later. */
   correctPhaseCompletion(name: string, completedAt: string): void {
     const phase = this.#phases.rows.get(name);

@@ -214,13 +214,13 @@ describe('applyJobRecord and deriveRunProgress', () => {
   });
 
   it('reaches the same state whatever the order the records arrive in', () => {
-    // Arrange: two failures in group 1 (the later learnt first in one order) and a sibling
-    // cancelled while it ran.
+    // Arrange: two failures in group 1 (the later learnt first in one order), the task that
+    // started first learnt last in another, and a sibling cancelled while it ran.
     const records = [
       discovered,
       job(buildApi, {
         status: 'failed',
-        started_at: at(3),
+        started_at: at(2),
         completed_at: at(6),
         error: 'late failure',
         steps: { compile: { status: 'failed', exit_code: 1, completed_at: at(6) } },
@@ -252,6 +252,10 @@ describe('applyJobRecord and deriveRunProgress', () => {
       status: 'failed',
       completedAt: at(4),
       error: 'build/web/bundle: early failure',
+    });
+    expect(ends[0]?.snapshot.phases.find((phase) => phase.name === 'build')).toMatchObject({
+      startedAt: at(2),
+      completedAt: at(4),
     });
   });
 
