@@ -177,19 +177,21 @@ export class RunProgressDraft {
 
   /** Moves a phase's start time earlier, when a task that started earlier is learnt later. */
   correctPhaseStart(name: string, startedAt: string): void {
-    const phase = this.#phases.rows.get(name);
-    if (phase === undefined || phase.startedAt === null) return;
-    if (startedAt >= phase.startedAt) return;
-    phase.startedAt = startedAt;
-    this.#phases.changed.add(name);
+    this.#movePhaseTimeEarlier(name, 'startedAt', startedAt);
   }
 
   /** Moves a phase's completion time earlier, when an earlier failure is learnt later. */
   correctPhaseCompletion(name: string, completedAt: string): void {
+    this.#movePhaseTimeEarlier(name, 'completedAt', completedAt);
+  }
+
+  #movePhaseTimeEarlier(name: string, field: 'startedAt' | 'completedAt', time: string): void {
     const phase = this.#phases.rows.get(name);
-    if (phase === undefined || phase.completedAt === null) return;
-    if (completedAt >= phase.completedAt) return;
-    phase.completedAt = completedAt;
+    const current = phase?.[field];
+    if (phase === undefined || current === null || current === undefined || time >= current) {
+      return;
+    }
+    phase[field] = time;
     this.#phases.changed.add(name);
   }
 

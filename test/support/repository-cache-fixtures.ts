@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { afterEach } from 'vitest';
 import type { RepositoryCacheEvent } from '../../workers/repository-cache/index.js';
-import { createTestRepository, type TestRepository } from './git-repository.js';
+import { createTestRepository, git, type TestRepository } from './git-repository.js';
 
 /** Undoes something a test set up (removes a folder, closes a cache, releases a checkout). */
 export type Cleanup = () => Promise<unknown>;
@@ -119,4 +119,14 @@ export async function checkoutThenCrash(options: {
     throw new Error(`crashing checkout did not crash as planned (${signal}): ${stderr}`);
   }
   return stdout.trim();
+}
+
+/** The `git worktree list --porcelain` records of the bare clone behind `worktreePath`, without the bare one. */
+export async function registeredWorktrees(
+  cacheDir: string,
+  worktreePath: string,
+): Promise<string[]> {
+  const bareDir = join(cacheDir, 'repositories', basename(dirname(worktreePath)), 'repository.git');
+  const listed = await git(bareDir, 'worktree', 'list', '--porcelain');
+  return listed.split('\n\n').filter((record) => !record.includes('\nbare'));
 }

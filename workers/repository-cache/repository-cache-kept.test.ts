@@ -1,5 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { git } from '../../test/support/git-repository.js';
 import {
@@ -9,6 +9,7 @@ import {
   filesOf,
   readCommitIndex,
   recordEvents,
+  registeredWorktrees,
   useCleanups,
 } from '../../test/support/repository-cache-fixtures.js';
 import { RepositoryCache } from './index.js';
@@ -30,13 +31,6 @@ async function setUp(options: { worktreePoolSize: number; keptWorktreeIdleMs?: n
   cleanups.push(() => cache.close());
   const lastCheckout = () => recorder.events.filter((event) => event.type === 'checkout').at(-1);
   return { repository, commits, cacheDir: folder.path, cache, lastCheckout };
-}
-
-/** `git worktree list --porcelain` records of the bare repository behind `worktreePath`. */
-async function registeredWorktrees(cacheDir: string, worktreePath: string) {
-  const bareDir = join(cacheDir, 'repositories', basename(dirname(worktreePath)), 'repository.git');
-  const listed = await git(bareDir, 'worktree', 'list', '--porcelain');
-  return listed.split('\n\n').filter((record) => !record.includes('\nbare'));
 }
 
 /** Tampers with a checkout the way a build does: a tracked file changed, one deleted, outputs. */

@@ -1,5 +1,5 @@
 import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { git } from '../../test/support/git-repository.js';
 import {
@@ -8,6 +8,7 @@ import {
   filesOf,
   readCommitIndex,
   recordEvents,
+  registeredWorktrees,
   useCleanups,
 } from '../../test/support/repository-cache-fixtures.js';
 import { RepositoryCache } from './index.js';
@@ -29,12 +30,6 @@ async function setUp(worktreePoolSize: number) {
   });
   cleanups.push(() => cache.close());
   return { repository, commits, cacheDir: folder.path, cache, recorder };
-}
-
-async function registeredWorktrees(cacheDir: string, worktreePath: string) {
-  const bareDir = join(cacheDir, 'repositories', basename(dirname(worktreePath)), 'repository.git');
-  const listed = await git(bareDir, 'worktree', 'list', '--porcelain');
-  return listed.split('\n\n').filter((record) => !record.includes('\nbare'));
 }
 
 describe('RepositoryCache shared worktree pool', () => {
