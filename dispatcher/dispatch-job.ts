@@ -46,7 +46,7 @@ export interface DispatchJobOptions {
   readonly deadline: Date;
   /** Default {@link DEFAULT_POLL_INTERVAL}. */
   readonly pollInterval?: PollInterval;
-  /** Wakes the wait at the job's changes; without it the record is only polled. */
+  /** Wakes the wait when the job's status changes; without it the record is only polled. */
   readonly changes?: JobChangeSignal | undefined;
   /** Aborting it (SIGTERM) requests the job's cancellation and fails with {@link DispatchAbortedError}. */
   readonly signal?: AbortSignal;
@@ -180,7 +180,7 @@ class Dispatch {
 
   /**
    * Waits `ms`, or less when the dispatch aborts or, with a change signal, when the job's
-   * record changes (or already changed since `last` was read).
+   * status changes (or already differs from `last`'s).
    */
   async #pause(ms: number, last: JobRecord): Promise<void> {
     const { changes, signal } = this.#options;
@@ -193,7 +193,7 @@ class Dispatch {
     try {
       await Promise.race([
         sleep(ms, done.signal),
-        changes.nextChange(this.#message.job_id, done.signal, last.updated_at),
+        changes.nextStatusChange(this.#message.job_id, done.signal, last.status),
       ]);
     } finally {
       signal?.removeEventListener('abort', follow);

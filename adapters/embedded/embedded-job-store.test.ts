@@ -175,29 +175,45 @@ describe('EmbeddedJobStore change signal', () => {
   const jobId = taskJobId('run-1', 'build', 'api');
   const otherJobId = taskJobId('run-1', 'build', 'web');
 
-  it("wakes a waiter at the job's next write, not at another job's", async () => {
+  it("wakes a waiter when the job's status changes, not at other writes or other jobs", async () => {
     const store = new EmbeddedJobStore();
     await store.create({ job_id: jobId, run_id: 'run-1', type: 'task' });
     await store.create({ job_id: otherJobId, run_id: 'run-1', type: 'task' });
     const woken: string[] = [];
-    void store.nextChange(jobId, new AbortController().signal).then(() => woken.push(jobId));
+    void store
+      .nextStatusChange(jobId, new AbortController().signal, 'pending')
+      .then(() => woken.push(jobId));
 
-    await store.requestCancel(otherJobId);
-    await Promise.resolve();
-    const beforeOwnWrite = [...woken];
+    await store.transition(otherJobId, 'running');
     await store.requestCancel(jobId);
     await Promise.resolve();
+    const beforeStatusChange = [...woken];
+    await store.transition(jobId, 'running');
+    await Promise.resolve();
 
-    expect(beforeOwnWrite).toEqual([]);
+    expect(beforeStatusChange).toEqual([]);
     expect(woken).toEqual([jobId]);
+    await store.close();
+  });
+
+  it('answers at once when the status already differs from the one seen', async () => {
+    const store = new EmbeddedJobStore();
+    await store.create({ job_id: jobId, run_id: 'run-1', type: 'task' });
+    await store.transition(jobId, 'running');
+
+    await expect(
+      store.nextStatusChange(jobId, new AbortController().signal, 'pending'),
+    ).resolves.toBeUndefined();
     await store.close();
   });
 
   it('lets a waiter go when its signal aborts, and every waiter when the store closes', async () => {
     const store = new EmbeddedJobStore();
     const stop = new AbortController();
-    const aborted = store.nextChange(jobId, stop.signal);
-    const closed = store.nextChange(otherJobId, new AbortController().signal);
+    await store.create({ job_id: jobId, run_id: 'run-1', type: 'task' });
+    await store.create({ job_id: otherJobId, run_id: 'run-1', type: 'task' });
+    const aborted = store.nextStatusChange(jobId, stop.signal, 'pending');
+    const closed = store.nextStatusChange(otherJobId, new AbortController().signal, 'pending');
 
     stop.abort();
     await aborted;

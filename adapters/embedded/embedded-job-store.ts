@@ -56,8 +56,8 @@ export interface EmbeddedJobStoreOptions {
  */
 export class EmbeddedJobStore implements JobStore, JobChangeFeed, JobChangeSignal {
   private readonly records = new Map<string, JobRecord>();
-  /** Who waits for each job's next change ({@link EmbeddedJobStore.nextChange}). */
-  private readonly waiters = new Map<string, Set<() => void>>();
+  /** Who waits for each job's status to change ({@link EmbeddedJobStore.nextStatusChange}). */
+  private readonly waiters = new Map<string, Set<StatusWaiter>>();
   private readonly feed: EmbeddedChangeFeed;
   private readonly now: () => Date;
   private readonly tableName: string;
@@ -181,25 +181,27 @@ export class EmbeddedJobStore implements JobStore, JobChangeFeed, JobChangeSigna
   }
 
   /**
-   * Resolves at the job's next write (one that stores a new record), or when `signal` aborts;
-   * at once when the record changed since the caller saw `seenUpdatedAt`.
+   * Resolves once the job's status is no longer `seenStatus` (at once when it already is not,
+   * or there is no such job), or when `signal` aborts; writes that keep the status wake no one.
    */
-  nextChange(jobId: string, signal: AbortSignal, seenUpdatedAt?: string): Promise<void> {
+  nextStatusChange(jobId: string, signal: AbortSignal, seenStatus: JobStatus): Promise<void> {
     return new Promise((resolve) => {
       if (signal.aborted || this.closing !== undefined) return resolve();
-      const current = this.records.get(jobId);
-      if (seenUpdatedAt !== undefined && current?.updated_at !== seenUpdatedAt) return resolve();
-      const waiting = this.waiters.get(jobId) ?? new Set<() => void>();
-      const wake = (): void => {
-        signal.removeEventListener('abort', stop);
-        resolve();
-      };
+      if (this.records.get(jobId)?.status !== seenStatus) return resolve();
+      const waiting = this.waiters.get(jobId) ?? new Set<StatusWaiter>();
       const stop = (): void => {
-        waiting.delete(wake);
+        waiting.delete(waiter);
         if (waiting.size === 0 && this.waiters.get(jobId) === waiting) this.waiters.delete(jobId);
         resolve();
       };
-      waiting.add(wake);
+      const waiter: StatusWaiter = {
+        seenStatus,
+        wake: () => {
+          signal.removeEventListener('abort', stop);
+          resolve();
+        },
+      };
+      waiting.add(waiter);
       this.waiters.set(jobId, waiting);
       signal.addEventListener('abort', stop, { once: true });
     });
@@ -208,7 +210,7 @@ export class EmbeddedJobStore implements JobStore, JobChangeFeed, JobChangeSigna
   /** Refuses further writes, wakes every waiter, then drains and stops every subscription; idempotent. */
   close(): Promise<void> {
     if (this.closing === undefined) {
-      for (const waiting of this.waiters.values()) waiting.forEach((wake) => wake());
+      for (const waiting of this.waiters.values()) waiting.forEach((waiter) => waiter.wake());
       this.waiters.clear();
     }
     this.closing ??= this.feed.close();
@@ -244,9 +246,7 @@ export class EmbeddedJobStore implements JobStore, JobChangeFeed, JobChangeSigna
   /** Stores `next`, publishes its change record and wakes its waiters; returns what was stored. */
   private commit(previous: JobRecord | undefined, next: JobRecord): JobRecord {
     this.records.set(next.job_id, next);
-    const waiting = this.waiters.get(next.job_id);
-    this.waiters.delete(next.job_id);
-    waiting?.forEach((wake) => wake());
+    if (next.status !== previous?.status) this.wakeWaiters(next);
     this.feed.publish(
       previous === undefined
         ? { eventName: 'INSERT', jobId: next.job_id, newRecord: next }
@@ -254,6 +254,24 @@ export class EmbeddedJobStore implements JobStore, JobChangeFeed, JobChangeSigna
     );
     return next;
   }
+
+  /** Wakes the job's waiters that saw another status than the one `record` stores. */
+  private wakeWaiters(record: JobRecord): void {
+    const waiting = this.waiters.get(record.job_id);
+    if (waiting === undefined) return;
+    for (const waiter of waiting) {
+      if (waiter.seenStatus === record.status) continue;
+      waiting.delete(waiter);
+      waiter.wake();
+    }
+    if (waiting.size === 0) this.waiters.delete(record.job_id);
+  }
+}
+
+/** A caller of {@link EmbeddedJobStore.nextStatusChange}, and the status it last saw. */
+interface StatusWaiter {
+  readonly seenStatus: JobStatus;
+  readonly wake: () => void;
 }
 
 function applied(record: JobRecord): JobUpdateResult {

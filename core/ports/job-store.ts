@@ -85,10 +85,13 @@ export interface JobStore {
  */
 export interface JobChangeSignal {
   /**
-   * Resolves at the job's next recorded change, or when `signal` aborts; at once when the
-   * record's `updated_at` is no longer `seenUpdatedAt` (it changed since the caller read it).
+   * Resolves once the job's status is no longer `seenStatus` (at once when it already is not,
+   * or the job is unknown), or when `signal` aborts. Writes that keep the status (step
+   * progress, heartbeats, a cancel request) do not wake the caller: a dispatcher waits for
+   * the job's end, and a hundred of them waking at every step's progress cost the process
+   * running them more than the jobs' own bookkeeping.
    */
-  nextChange(jobId: string, signal: AbortSignal, seenUpdatedAt?: string): Promise<void>;
+  nextStatusChange(jobId: string, signal: AbortSignal, seenStatus: JobStatus): Promise<void>;
 }
 
 /**
