@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { getPriority, setPriority } from 'node:os';
 import { assertNever } from '../../core/assert-never.js';
 import { forkModule, siblingModuleUrl } from './fork-module.js';
 import type { SpawnCommand, SpawnEvent, SpawnRequest } from './spawn-protocol.js';
@@ -55,6 +56,16 @@ export class SpawnedChild extends EventEmitter<SpawnedChildEvents> {
   }
 }
 
+/** Options of {@link ProcessSpawner}. */
+export interface ProcessSpawnerOptions {
+  /**
+   * How many nice steps below this process the server runs (capped at the lowest priority,
+   * 19); every child it starts inherits that. A spawner for work nothing waits on runs it,
+   * and its children, below the rest of the machine. Default 0.
+   */
+  readonly niceIncrement?: number;
+}
+
 /**
  * Starts child processes through a spawn server: one small Node process per worker process,
  * forked on the first spawn. A worker forking its steps and git commands itself pays for its
@@ -65,9 +76,14 @@ export class SpawnedChild extends EventEmitter<SpawnedChildEvents> {
  * run, and is started again if it ever dies (its children are then reported ended).
  */
 export class ProcessSpawner implements ChildSpawner {
+  readonly #niceIncrement: number;
   #server: ChildProcess | undefined;
   #nextId = 1;
   readonly #children = new Map<number, SpawnedChild>();
+
+  constructor(options: ProcessSpawnerOptions = {}) {
+    this.#niceIncrement = options.niceIncrement ?? 0;
+  }
 
   /** Children started and not yet closed. */
   get running(): number {
@@ -110,6 +126,15 @@ export class ProcessSpawner implements ChildSpawner {
       loadWithRequire: true,
     });
     setKeepsAlive(server, false);
+    if (this.#niceIncrement > 0 && server.pid !== undefined) {
+      // Before the first spawn command is sent, so every child inherits it. A priority is a
+      // hint: a system refusing it leaves the server at ours.
+      try {
+        setPriority(server.pid, Math.min(19, getPriority() + this.#niceIncrement));
+      } catch {
+        // Refused (a sandbox without setpriority): run at our priority.
+      }
+    }
     server.on('message', (event: SpawnEvent) => this.#dispatch(event));
     server.on('error', (error) => this.#failAll(server, error));
     server.on('exit', (code, signal) =>

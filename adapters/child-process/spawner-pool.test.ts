@@ -3,11 +3,17 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpawnerPool, SpawnerPoolOptionsError } from './spawner-pool.js';
 
-/** The parent pid of `pid`, from `/proc/<pid>/stat` (its fourth field). */
-function parentOf(pid: number): number {
+/** Field `field` (1-based, as `man proc` numbers them) of `/proc/<pid>/stat`. */
+function statField(pid: number, field: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[field - 3]);
 }
+
+/** The parent pid of `pid`. */
+const parentOf = (pid: number): number => statField(pid, 4);
+
+/** The nice value of `pid`. */
+const nicenessOf = (pid: number): number => statField(pid, 19);
 
 describe('SpawnerPool', () => {
   const pool = new SpawnerPool(2);
@@ -36,6 +42,21 @@ describe('SpawnerPool', () => {
     expect(new Set(servers).size).toBe(2);
     expect(servers).not.toContain(process.pid);
     expect(servers).toContain(thirdServer);
+  });
+
+  it('runs its servers, and so every child, the nice steps asked for below this process', async () => {
+    const lowered = new SpawnerPool(1, { niceIncrement: 7 });
+    try {
+      const child = lowered.spawn({ file: '/bin/sleep', args: ['30'], env: {} });
+      const [pid] = (await once(child, 'spawn')) as [number];
+      const niceness = nicenessOf(pid);
+      child.kill('SIGKILL');
+      await once(child, 'close');
+
+      expect(niceness).toBe(Math.min(19, nicenessOf(process.pid) + 7));
+    } finally {
+      await lowered.close();
+    }
   });
 
   it('refuses a pool without servers', () => {

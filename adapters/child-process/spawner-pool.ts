@@ -3,6 +3,7 @@ import { ForgeError } from '../../core/errors.js';
 import {
   ProcessSpawner,
   type ChildSpawner,
+  type ProcessSpawnerOptions,
   type SpawnedChild,
   type SpawnRequest,
 } from './process-spawner.js';
@@ -19,11 +20,11 @@ export class SpawnerPoolOptionsError extends ForgeError {}
 export class SpawnerPool implements ChildSpawner {
   readonly #spawners: readonly ProcessSpawner[];
 
-  constructor(size: number) {
+  constructor(size: number, options: ProcessSpawnerOptions = {}) {
     if (!Number.isInteger(size) || size < 1) {
       throw new SpawnerPoolOptionsError(`a spawner pool needs at least one server, not ${size}`);
     }
-    this.#spawners = Array.from({ length: size }, () => new ProcessSpawner());
+    this.#spawners = Array.from({ length: size }, () => new ProcessSpawner(options));
   }
 
   spawn(request: SpawnRequest): SpawnedChild {
@@ -38,21 +39,37 @@ export class SpawnerPool implements ChildSpawner {
   }
 }
 
-/** What a shared spawner starts; each purpose has servers of its own. */
-export type SpawnPurpose = 'steps' | 'git';
+/**
+ * What a shared spawner starts; each purpose has servers of its own. `background` is work
+ * nothing waits on (restoring released worktrees): it runs {@link BACKGROUND_NICE_INCREMENT}
+ * nice steps below this process.
+ */
+export type SpawnPurpose = 'steps' | 'git' | 'background';
+
+/** How far below this process the `background` spawner's server and children run. */
+export const BACKGROUND_NICE_INCREMENT = 10;
 
 /** The process's shared spawners, by purpose. */
 const shared = new Map<SpawnPurpose, SpawnerPool>();
 
 /**
  * The spawner every runner of `purpose` in this process shares. Steps get a server per core
- * (at most two), and the repository cache's git commands one of their own, so that the git
- * commands restoring a wave of released worktrees never queue ahead of the next steps.
+ * (at most two); the repository cache's git commands one of their own, and its background
+ * work another, at a lower priority: the git commands restoring a wave of released worktrees
+ * never queue ahead of the next checkouts or steps, and yield the cores to them. A server
+ * started at a nice value passes it to every child it forks, where a `nice` in front of
+ * each command would cost a program start more per command.
  */
 export function sharedSpawner(purpose: SpawnPurpose): SpawnerPool {
   let pool = shared.get(purpose);
   if (pool === undefined) {
-    pool = new SpawnerPool(purpose === 'steps' ? Math.min(2, availableParallelism()) : 1);
+    pool =
+      purpose === 'steps'
+        ? new SpawnerPool(Math.min(2, availableParallelism()))
+        : new SpawnerPool(
+            1,
+            purpose === 'background' ? { niceIncrement: BACKGROUND_NICE_INCREMENT } : {},
+          );
     shared.set(purpose, pool);
   }
   return pool;

@@ -21,6 +21,8 @@ export interface GitRunnerOptions {
   readonly timeoutMs: number;
   /** Starts git; default the process's shared spawner for its purpose (see `sharedSpawner`). */
   readonly spawner?: ChildSpawner;
+  /** Starts background git work; default the process's shared `background` spawner. */
+  readonly backgroundSpawner?: ChildSpawner;
 }
 
 /** Per-command settings. */
@@ -32,15 +34,12 @@ export interface GitRunOptions {
   /** Aborts (kills) the command, e.g. when the job is cancelled. */
   readonly signal?: AbortSignal;
   /**
-   * Runs the commands of {@link GitRunner.tryRunInSequence} at a lower CPU priority (`nice`),
-   * for work nothing waits on, such as restoring a released worktree: it then yields the
-   * cores to the steps starting beside it.
+   * Runs the command from the background spawner, at a lower CPU priority, for work nothing
+   * waits on, such as restoring a released worktree: it then yields the cores to the steps
+   * starting beside it.
    */
   readonly background?: boolean;
 }
-
-/** The `nice` increment of background git work. */
-const BACKGROUND_NICENESS = '10';
 
 /** The outcome of a git command whose failure is an expected answer rather than an error. */
 export type GitOutcome =
@@ -84,10 +83,12 @@ export class GitRunner {
   readonly #env: NodeJS.ProcessEnv;
   readonly #timeoutMs: number;
   readonly #spawner: ChildSpawner;
+  readonly #backgroundSpawner: ChildSpawner;
 
   constructor(options: GitRunnerOptions) {
     this.#binary = options.binary ?? 'git';
     this.#spawner = options.spawner ?? sharedSpawner('git');
+    this.#backgroundSpawner = options.backgroundSpawner ?? sharedSpawner('background');
     this.#timeoutMs = options.timeoutMs;
     this.#env = gitEnvironment(process.env, options.env ?? {}, options.config ?? {});
   }
@@ -119,13 +120,11 @@ export class GitRunner {
     const described = commands.flatMap((args, index) =>
       index === 0 ? [...args] : ['&&', 'git', ...args],
     );
-    const shell = ['-c', script];
-    const started =
-      options.background === true
-        ? { file: 'nice', args: ['-n', BACKGROUND_NICENESS, '/bin/sh', ...shell] }
-        : { file: '/bin/sh', args: shell };
     // In a process group of its own, so that a timeout or abort stops the git under the shell.
-    return this.#execute({ ...started, described, group: true }, options);
+    return this.#execute(
+      { file: '/bin/sh', args: ['-c', script], described, group: true },
+      options,
+    );
   }
 
   #execute(
@@ -147,7 +146,8 @@ export class GitRunner {
     const { signal } = options;
     if (signal?.aborted) return Promise.resolve(fail({ kind: 'aborted' }));
     return new Promise((resolve) => {
-      const child = this.#spawner.spawn({
+      const spawner = options.background === true ? this.#backgroundSpawner : this.#spawner;
+      const child = spawner.spawn({
         file,
         args,
         cwd: options.cwd,
