@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseEnvironment } from './environment.js';
@@ -6,6 +7,19 @@ const booleanText = z.enum(['true', 'false']).transform((text) => text === 'true
 
 /** The default folder of the embedded Postgres server, under the working directory. */
 export const DEFAULT_POSTGRES_DATA_DIR = '.forge-data/postgres';
+
+/** Connections a process opens to a database server of its own machine's size or larger. */
+export const DEFAULT_POOL_SIZE = 10;
+
+/**
+ * Connections a process opens to the embedded server by default: one per core (at least two,
+ * at most {@link DEFAULT_POOL_SIZE}). The server shares the process's machine, so connections
+ * beyond its cores only add backends taking turns on them; measured on two cores, two
+ * connections answer a third more reads per second than ten, at a lower p99.
+ */
+export function embeddedPoolSize(cores: number = availableParallelism()): number {
+  return Math.min(DEFAULT_POOL_SIZE, Math.max(2, cores));
+}
 
 /**
  * The variables that say where the control plane's database is; docs/configuration.md
@@ -22,7 +36,7 @@ export const PostgresEnvironmentSchema = z.object({
     .optional(),
   FORGE_POSTGRES_DATA_DIR: z.string().min(1).default(DEFAULT_POSTGRES_DATA_DIR),
   FORGE_POSTGRES_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
-  FORGE_POSTGRES_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  FORGE_POSTGRES_POOL_SIZE: z.coerce.number().int().min(1).max(100).optional(),
   FORGE_POSTGRES_MIGRATE: booleanText.default(true),
 });
 
@@ -56,7 +70,7 @@ export function loadPostgresConfig(
 ): PostgresConfig {
   const parsed = parseEnvironment(PostgresEnvironmentSchema, env);
   const common = {
-    poolSize: parsed.FORGE_POSTGRES_POOL_SIZE,
+    poolSize: parsed.FORGE_POSTGRES_POOL_SIZE ?? DEFAULT_POOL_SIZE,
     migrate: parsed.FORGE_POSTGRES_MIGRATE,
   };
   if (parsed.DATABASE_URL !== undefined) {
@@ -68,6 +82,7 @@ export function loadPostgresConfig(
   const dataDir = parsed.FORGE_POSTGRES_DATA_DIR;
   return {
     ...common,
+    poolSize: parsed.FORGE_POSTGRES_POOL_SIZE ?? embeddedPoolSize(),
     kind: 'embedded',
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
     port: parsed.FORGE_POSTGRES_PORT,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../config/environment.js';
-import { loadPostgresConfig } from '../../config/postgres-environment.js';
+import { embeddedPoolSize, loadPostgresConfig } from '../../config/postgres-environment.js';
 import { loadReconcileConfig } from '../../functions/reconcile/reconcile-environment.js';
 
 describe('loadPostgresConfig', () => {
@@ -13,9 +13,19 @@ describe('loadPostgresConfig', () => {
       kind: 'embedded',
       dataDir: '/srv/forge/.forge-data/postgres',
       port: 0,
-      poolSize: 10,
+      poolSize: embeddedPoolSize(),
       migrate: true,
     });
+  });
+
+  it('opens a connection per core to the embedded server, between two and ten', () => {
+    // Act
+    const sizes = [1, 2, 8, 64].map((cores) => embeddedPoolSize(cores));
+    const chosen = loadPostgresConfig({ FORGE_POSTGRES_POOL_SIZE: '7' }, '/srv/forge');
+
+    // Assert
+    expect(sizes).toEqual([2, 2, 8, 10]);
+    expect(chosen.poolSize).toBe(7);
   });
 
   it('takes DATABASE_URL over a secret, and a secret over the embedded server', () => {
