@@ -1,4 +1,5 @@
 import type { RepositoryLocation } from './cache-layout.js';
+import type { WorktreeSnapshot } from './worktree-snapshot.js';
 
 /** A released worktree this cache keeps for its own next checkouts, pristine at `commit`. */
 export interface KeptWorktree {
@@ -6,6 +7,8 @@ export interface KeptWorktree {
   readonly path: string;
   /** The full SHA its files are exactly. */
   readonly commit: string;
+  /** Its pristine state, when its last job left it untouched: still valid for the next. */
+  readonly snapshot?: WorktreeSnapshot | undefined;
 }
 
 /** Options of {@link KeptWorktrees}. */

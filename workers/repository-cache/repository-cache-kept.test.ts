@@ -1,5 +1,6 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { git } from '../../test/support/git-repository.js';
 import {
@@ -41,7 +42,58 @@ async function dirty(path: string): Promise<void> {
   await writeFile(join(path, 'dist', 'output.bin'), 'build output');
 }
 
+/** The inode of a worktree's index: a restore by git writes a new index file. */
+async function indexInode(worktree: string): Promise<number> {
+  const index = await git(worktree, 'rev-parse', '--path-format=absolute', '--git-path', 'index');
+  return (await stat(index)).ino;
+}
+
+/**
+ * A kept worktree handed out long enough after it was last restored for its snapshot to be
+ * taken (past the racy window of `WorktreeSnapshot`), and the inode of its index then.
+ */
+async function settledKeptCheckout(
+  cache: RepositoryCache,
+  url: string,
+  commit: string,
+): Promise<{ checkout: Awaited<ReturnType<RepositoryCache['checkout']>>; index: number }> {
+  const first = await cache.checkout({ url, commit, jobId: 'run-1/first' });
+  await first.release();
+  await delay(120);
+  const checkout = await cache.checkout({ url, commit, jobId: 'run-1/second' });
+  expect(checkout.path).toBe(first.path);
+  return { checkout, index: await indexInode(checkout.path) };
+}
+
 describe('RepositoryCache kept worktrees', () => {
+  it('keeps a worktree its job left untouched without restoring it', async () => {
+    const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
+    const { checkout, index } = await settledKeptCheckout(cache, repository.path, commits[1]!);
+
+    await checkout.release();
+    const next = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'c' });
+
+    expect(next.path).toBe(checkout.path);
+    expect(await indexInode(next.path)).toBe(index);
+    expect(await git(next.path, 'status', '--porcelain', '--ignored')).toBe('');
+    await next.release();
+  });
+
+  it('restores a worktree its job changed, however quickly after the hand-out', async () => {
+    const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
+    const { checkout, index } = await settledKeptCheckout(cache, repository.path, commits[1]!);
+
+    await dirty(checkout.path);
+    await checkout.release();
+    const next = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'c' });
+
+    expect(next.path).toBe(checkout.path);
+    expect(await indexInode(next.path)).not.toBe(index);
+    expect(await readCommitIndex(next.path)).toBe(1);
+    expect(await git(next.path, 'status', '--porcelain', '--ignored')).toBe('');
+    await next.release();
+  });
+
   it('hands a released worktree to its next checkout of the commit in place, pristine and without the lock', async () => {
     const { repository, commits, cacheDir, cache, lastCheckout } = await setUp({
       worktreePoolSize: 2,

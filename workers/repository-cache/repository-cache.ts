@@ -30,6 +30,7 @@ import {
 } from './repository-cache-options.js';
 import { RepositoryLocks } from './repository-lock.js';
 import { WorktreeRegistry } from './worktree-registry.js';
+import { WorktreeSnapshot } from './worktree-snapshot.js';
 
 /** A job's private worktree, detached at the resolved commit, until {@link RepositoryCheckout.release}. */
 export interface RepositoryCheckout {
@@ -254,7 +255,7 @@ export class RepositoryCache {
       });
       throw error;
     }
-    const release = this.#releaser(location, path, prepared.commit);
+    const release = this.#releaser(location, path, prepared.commit, this.#snapshot(path));
     this.#active.set(path, { key: location.key, jobId: request.jobId, release });
     const finished = performance.now();
     this.#events.emit({
@@ -319,7 +320,8 @@ export class RepositoryCache {
     if (kept === undefined) return undefined;
     const { path } = kept;
     const handOut = (commit: string, atCommit: boolean): RepositoryCheckout => {
-      const release = this.#releaser(location, path, commit);
+      const snapshot = (atCommit ? kept.snapshot : undefined) ?? this.#snapshot(path);
+      const release = this.#releaser(location, path, commit, snapshot);
       this.#active.set(path, { key: location.key, jobId: request.jobId, release });
       const finished = performance.now();
       this.#events.emit({
@@ -367,12 +369,31 @@ export class RepositoryCache {
     return handOut(commit, false);
   }
 
-  /** The idempotent `release` of a checkout; a failed release may be tried again. */
-  #releaser(location: RepositoryLocation, path: string, commit: string): () => Promise<void> {
+  /**
+   * The worktree at `path` as it is handed out, when a release may keep it (only a kept
+   * worktree's snapshot outlives its job: one parked in the shared pool is another process's
+   * to use) and a snapshot can vouch for it.
+   */
+  #snapshot(path: string): WorktreeSnapshot | undefined {
+    const { worktreePoolSize, keptWorktreeIdleMs } = this.#options;
+    if (worktreePoolSize === 0 || keptWorktreeIdleMs === 0) return undefined;
+    return WorktreeSnapshot.take(path);
+  }
+
+  /**
+   * The idempotent `release` of a checkout; a failed release may be tried again. `snapshot` is
+   * the worktree as it was handed out, when it could be taken.
+   */
+  #releaser(
+    location: RepositoryLocation,
+    path: string,
+    commit: string,
+    snapshot: WorktreeSnapshot | undefined,
+  ): () => Promise<void> {
     let released: Promise<void> | undefined;
     return () => {
       if (released === undefined) {
-        released = this.#release(location, path, commit).catch((error: unknown) => {
+        released = this.#release(location, path, commit, snapshot).catch((error: unknown) => {
           released = undefined;
           throw error;
         });
@@ -384,14 +405,23 @@ export class RepositoryCache {
   }
 
   /**
-   * Restores the worktree to its commit and deletes build outputs (outside the lock), then
-   * keeps it for this instance's next checkout, or parks it in the shared pool when this
-   * instance keeps enough, or removes it when the pool is full too.
+   * Restores the worktree to its commit and deletes build outputs (outside the lock), unless
+   * its snapshot shows the job changed nothing, then keeps it for this instance's next
+   * checkout, or parks it in the shared pool when this instance keeps enough, or removes it
+   * when the pool is full too. An untouched worktree keeps its snapshot for its next job.
    */
-  async #release(location: RepositoryLocation, path: string, commit: string): Promise<void> {
+  async #release(
+    location: RepositoryLocation,
+    path: string,
+    commit: string,
+    snapshot: WorktreeSnapshot | undefined,
+  ): Promise<void> {
     const poolSize = this.#options.worktreePoolSize;
-    if (poolSize > 0 && (await this.#worktrees.makePristine(path, commit))) {
-      if (this.#state === 'open' && this.#kept.keep({ location, path, commit })) {
+    if (poolSize === 0) return this.#remove(location, path);
+    const untouched = snapshot?.isUnchanged() === true ? snapshot : undefined;
+    if (untouched !== undefined || (await this.#worktrees.makePristine(path, commit))) {
+      const kept = { location, path, commit, snapshot: untouched };
+      if (this.#state === 'open' && this.#kept.keep(kept)) {
         this.#active.delete(path);
         return;
       }
