@@ -1,6 +1,7 @@
 import { fork, spawn, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 /** Options of {@link forkModule}. */
 export type ForkModuleOptions = ForkOptions & {
@@ -39,6 +40,19 @@ export function forkModule(
     ...forkOptions,
     execArgv: [...nodeFlags, ...loader],
   });
+}
+
+/**
+ * Starts a worker thread running the module at `moduleUrl`, from compiled JavaScript or from
+ * TypeScript sources: a thread does not inherit this process's module loader, so a `.ts`
+ * module is loaded through `tsx`'s require hook (it may not use top-level `await`).
+ */
+export function startModuleThread(moduleUrl: URL): Worker {
+  if (!moduleUrl.pathname.endsWith('.ts')) return new Worker(moduleUrl);
+  const script =
+    `require(${JSON.stringify(tsxRequireHookPath())});` +
+    `require(${JSON.stringify(fileURLToPath(moduleUrl))});`;
+  return new Worker(script, { eval: true });
 }
 
 /**

@@ -30,7 +30,8 @@ import {
 } from './repository-cache-options.js';
 import { RepositoryLocks } from './repository-lock.js';
 import { WorktreeRegistry } from './worktree-registry.js';
-import { WorktreeSnapshot } from './worktree-snapshot.js';
+import { WorktreeInspector } from './worktree-inspector.js';
+import type { WorktreeSnapshot } from './worktree-snapshot.js';
 
 /** A job's private worktree, detached at the resolved commit, until {@link RepositoryCheckout.release}. */
 export interface RepositoryCheckout {
@@ -77,6 +78,7 @@ export class RepositoryCache {
   /** Checkouts of this instance by worktree path. */
   readonly #active = new ActiveCheckouts();
   readonly #kept: KeptWorktrees;
+  readonly #inspector = new WorktreeInspector();
   #state: CacheState = 'open';
   #closing: Promise<void> | undefined;
   readonly #evictionScheduler: EvictionScheduler;
@@ -229,6 +231,7 @@ export class RepositoryCache {
     }
     for (const release of leftovers) await release().catch(() => undefined);
     await this.#kept.handBackAll();
+    await this.#inspector.close();
     await this.#evictionScheduler.stop();
     await this.#session.end();
     this.#state = 'closed';
@@ -255,7 +258,8 @@ export class RepositoryCache {
       });
       throw error;
     }
-    const release = this.#releaser(location, path, prepared.commit, this.#snapshot(path));
+    const snapshot = await this.#snapshot(path);
+    const release = this.#releaser(location, path, prepared.commit, snapshot);
     this.#active.set(path, { key: location.key, jobId: request.jobId, release });
     const finished = performance.now();
     this.#events.emit({
@@ -319,8 +323,8 @@ export class RepositoryCache {
     const kept = this.#kept.take(location.key, sha);
     if (kept === undefined) return undefined;
     const { path } = kept;
-    const handOut = (commit: string, atCommit: boolean): RepositoryCheckout => {
-      const snapshot = (atCommit ? kept.snapshot : undefined) ?? this.#snapshot(path);
+    const handOut = async (commit: string, atCommit: boolean): Promise<RepositoryCheckout> => {
+      const snapshot = (atCommit ? kept.snapshot : undefined) ?? (await this.#snapshot(path));
       const release = this.#releaser(location, path, commit, snapshot);
       this.#active.set(path, { key: location.key, jobId: request.jobId, release });
       const finished = performance.now();
@@ -374,10 +378,10 @@ export class RepositoryCache {
    * worktree's snapshot outlives its job: one parked in the shared pool is another process's
    * to use) and a snapshot can vouch for it.
    */
-  #snapshot(path: string): WorktreeSnapshot | undefined {
+  async #snapshot(path: string): Promise<WorktreeSnapshot | undefined> {
     const { worktreePoolSize, keptWorktreeIdleMs } = this.#options;
     if (worktreePoolSize === 0 || keptWorktreeIdleMs === 0) return undefined;
-    return WorktreeSnapshot.take(path);
+    return this.#inspector.take(path);
   }
 
   /**
@@ -418,7 +422,10 @@ export class RepositoryCache {
   ): Promise<void> {
     const poolSize = this.#options.worktreePoolSize;
     if (poolSize === 0) return this.#remove(location, path);
-    const untouched = snapshot?.isUnchanged() === true ? snapshot : undefined;
+    const untouched =
+      snapshot !== undefined && (await this.#inspector.isUnchanged(snapshot))
+        ? snapshot
+        : undefined;
     if (untouched !== undefined || (await this.#worktrees.makePristine(path, commit))) {
       const kept = { location, path, commit, snapshot: untouched };
       if (this.#state === 'open' && this.#kept.keep(kept)) {

@@ -4,7 +4,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createTestRepository, git } from '../../test/support/git-repository.js';
 import { useCleanups } from '../../test/support/repository-cache-fixtures.js';
-import { WorktreeSnapshot } from './worktree-snapshot.js';
+import { WorktreeInspector } from './worktree-inspector.js';
+import {
+  isWorktreeUnchanged,
+  takeWorktreeSnapshot,
+  type WorktreeSnapshot,
+} from './worktree-snapshot.js';
 
 const cleanups = useCleanups();
 
@@ -34,21 +39,21 @@ async function settledWorktree() {
 }
 
 function takeOrFail(worktree: string): WorktreeSnapshot {
-  const snapshot = WorktreeSnapshot.take(worktree);
+  const snapshot = takeWorktreeSnapshot(worktree);
   if (snapshot === undefined) throw new Error(`no snapshot of ${worktree}`);
   return snapshot;
 }
 
-describe('WorktreeSnapshot', () => {
+describe('takeWorktreeSnapshot and isWorktreeUnchanged', () => {
   it('finds a worktree nobody touched unchanged, its git folder included', async () => {
     const { worktree } = await settledWorktree();
 
     const snapshot = takeOrFail(worktree);
     await readFile(join(worktree, 'README.md'));
 
-    expect(snapshot.isUnchanged()).toBe(true);
+    expect(isWorktreeUnchanged(snapshot)).toBe(true);
     // The worktree's 7 entries and its own folder, and the administrative folder's.
-    expect(snapshot.size).toBeGreaterThan(8);
+    expect(snapshot.paths.length).toBeGreaterThan(8);
   });
 
   it.each([
@@ -71,7 +76,7 @@ describe('WorktreeSnapshot', () => {
 
     await change(worktree);
 
-    expect(snapshot.isUnchanged()).toBe(false);
+    expect(isWorktreeUnchanged(snapshot)).toBe(false);
   });
 
   it('sees HEAD moved to another commit, and a commit made in the worktree', async () => {
@@ -83,22 +88,22 @@ describe('WorktreeSnapshot', () => {
 
     await git(worktree, 'commit', '--quiet', '--allow-empty', '-m', 'made by a step');
 
-    expect(beforeCheckout.isUnchanged()).toBe(false);
-    expect(beforeCommit.isUnchanged()).toBe(false);
+    expect(isWorktreeUnchanged(beforeCheckout)).toBe(false);
+    expect(isWorktreeUnchanged(beforeCommit)).toBe(false);
   });
 
   it('takes none of a worktree changed too recently to vouch for', async () => {
     const { worktree } = await settledWorktree();
     await writeFile(join(worktree, 'README.md'), 'just now\n');
 
-    expect(WorktreeSnapshot.take(worktree)).toBeUndefined();
+    expect(takeWorktreeSnapshot(worktree)).toBeUndefined();
   });
 
   it('takes none of a tree with more entries than allowed, or of a missing one', async () => {
     const { worktree } = await settledWorktree();
 
-    expect(WorktreeSnapshot.take(worktree, { maxEntries: 3 })).toBeUndefined();
-    expect(WorktreeSnapshot.take(join(worktree, 'missing'))).toBeUndefined();
+    expect(takeWorktreeSnapshot(worktree, { maxEntries: 3 })).toBeUndefined();
+    expect(takeWorktreeSnapshot(join(worktree, 'missing'))).toBeUndefined();
   });
 
   it('finds a deleted worktree changed', async () => {
@@ -107,6 +112,35 @@ describe('WorktreeSnapshot', () => {
 
     await rm(worktree, { recursive: true, force: true });
 
-    expect(snapshot.isUnchanged()).toBe(false);
+    expect(isWorktreeUnchanged(snapshot)).toBe(false);
+  });
+});
+
+describe('WorktreeInspector', () => {
+  it('takes and checks snapshots on its thread', async () => {
+    const inspector = new WorktreeInspector();
+    cleanups.push(() => inspector.close());
+    const { worktree } = await settledWorktree();
+
+    const snapshot = await inspector.take(worktree);
+    const before = snapshot !== undefined && (await inspector.isUnchanged(snapshot));
+    await writeFile(join(worktree, 'README.md'), 'changed\n');
+    const after = snapshot !== undefined && (await inspector.isUnchanged(snapshot));
+
+    expect(snapshot?.paths).toContain(join(worktree, 'README.md'));
+    expect(before).toBe(true);
+    expect(after).toBe(false);
+  });
+
+  it('answers on the safe side once closed: no snapshot, and changed', async () => {
+    const inspector = new WorktreeInspector();
+    const { worktree } = await settledWorktree();
+    const snapshot = await inspector.take(worktree);
+
+    await inspector.close();
+
+    expect(snapshot).toBeDefined();
+    expect(await inspector.take(worktree)).toBeUndefined();
+    expect(snapshot !== undefined && (await inspector.isUnchanged(snapshot))).toBe(false);
   });
 });

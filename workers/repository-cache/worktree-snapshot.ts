@@ -2,11 +2,11 @@ import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
- * Trees with more entries get no snapshot: checking one costs the worker's event loop a few
- * microseconds per entry (a thousand entries, some 6 ms), where git's own check in a child
- * process costs the loop nothing.
+ * Trees with more entries get no snapshot, and are restored by git: a check costs some 7
+ * microseconds per entry (of a thread beside the event loop), and the snapshot's paths stay
+ * in memory while the worktree is kept.
  */
-export const SNAPSHOT_MAX_ENTRIES = 1_000;
+export const SNAPSHOT_MAX_ENTRIES = 5_000;
 
 /**
  * How recent a change may be for a snapshot to be trusted, on file systems with fine
@@ -21,7 +21,7 @@ const COARSE_RACY_WINDOW_MS = 2_000;
 /** The fields recorded per entry: inode, mode, size, modification and change times. */
 const FIELDS = 5;
 
-/** Options of {@link WorktreeSnapshot.take}. */
+/** Options of {@link takeWorktreeSnapshot}. */
 export interface WorktreeSnapshotOptions {
   /** Default {@link SNAPSHOT_MAX_ENTRIES}. */
   readonly maxEntries?: number;
@@ -41,97 +41,92 @@ export interface WorktreeSnapshotOptions {
  * times. The change time has the kernel's coarse clock's resolution, so a change in the same
  * tick as the last one could leave it as it was: a snapshot in which anything changed within
  * {@link FINE_RACY_WINDOW_MS} (two seconds on file systems with whole-second times) is not
- * taken at all, and the worktree is then restored as before.
+ * taken at all, and the worktree is then restored as before. Plain data, so that it can be
+ * taken and checked on another thread ({@link WorktreeInspector}).
  */
-export class WorktreeSnapshot {
-  readonly #paths: readonly string[];
-  readonly #stats: Float64Array;
+export interface WorktreeSnapshot {
+  /** Every entry, folders first, the worktree and its administrative folder included. */
+  readonly paths: readonly string[];
+  /** {@link FIELDS} numbers per entry of `paths`. */
+  readonly stats: Float64Array;
+}
 
-  private constructor(paths: readonly string[], stats: Float64Array) {
-    this.#paths = paths;
-    this.#stats = stats;
-  }
-
-  /**
-   * Snapshots the worktree at `worktree`; `undefined` when it cannot vouch for a later check:
-   * something in it changed too recently, it has more than `maxEntries` entries, or it could
-   * not be read.
-   */
-  static take(
-    worktree: string,
-    options: WorktreeSnapshotOptions = {},
-  ): WorktreeSnapshot | undefined {
-    const maxEntries = options.maxEntries ?? SNAPSHOT_MAX_ENTRIES;
-    const takenAt = (options.now ?? Date.now)();
-    const paths: string[] = [];
-    const values: number[] = [];
-    /** Records `path`'s metadata; `undefined` once there are too many entries, or it is racy. */
-    const record = (path: string): Stats | undefined => {
-      if (paths.length >= maxEntries) return undefined;
-      const stats = lstatSync(path);
-      // A change this recent cannot be told apart from the next one: stop early.
-      if (stats.ctimeMs >= takenAt - FINE_RACY_WINDOW_MS) return undefined;
-      paths.push(path);
-      values.push(stats.ino, stats.mode, stats.size, stats.mtimeMs, stats.ctimeMs);
-      return stats;
-    };
-    try {
-      const top = resolve(worktree);
-      const admin = administrativeFolders(top);
-      if (admin === undefined) return undefined;
-      const folders: string[] = [];
-      for (const root of [top, ...admin]) {
-        if (record(root) === undefined) return undefined;
-        folders.push(root);
-      }
-      for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
-        for (const name of readdirSync(folder)) {
-          const path = join(folder, name);
-          const stats = record(path);
-          if (stats === undefined) return undefined;
-          // Never into a link to a folder: its target is not the worktree's.
-          if (stats.isDirectory()) folders.push(path);
-        }
-      }
-    } catch {
-      return undefined;
+/**
+ * Snapshots the worktree at `worktree`; `undefined` when it cannot vouch for a later check:
+ * something in it changed too recently, it has more than `maxEntries` entries, or it could
+ * not be read.
+ */
+export function takeWorktreeSnapshot(
+  worktree: string,
+  options: WorktreeSnapshotOptions = {},
+): WorktreeSnapshot | undefined {
+  const maxEntries = options.maxEntries ?? SNAPSHOT_MAX_ENTRIES;
+  const takenAt = (options.now ?? Date.now)();
+  const paths: string[] = [];
+  const values: number[] = [];
+  /** Records `path`'s metadata; `undefined` once there are too many entries, or it is racy. */
+  const record = (path: string): Stats | undefined => {
+    if (paths.length >= maxEntries) return undefined;
+    const stats = lstatSync(path);
+    // A change this recent cannot be told apart from the next one: stop early.
+    if (stats.ctimeMs >= takenAt - FINE_RACY_WINDOW_MS) return undefined;
+    paths.push(path);
+    values.push(stats.ino, stats.mode, stats.size, stats.mtimeMs, stats.ctimeMs);
+    return stats;
+  };
+  try {
+    const top = resolve(worktree);
+    const admin = administrativeFolders(top);
+    if (admin === undefined) return undefined;
+    const folders: string[] = [];
+    for (const root of [top, ...admin]) {
+      if (record(root) === undefined) return undefined;
+      folders.push(root);
     }
-    // Whole seconds everywhere: a file system that keeps no finer times.
-    const coarse = values.every((value, index) => index % FIELDS < 3 || value % 1000 === 0);
-    if (coarse) {
-      for (let index = 4; index < values.length; index += FIELDS) {
-        if (values[index]! >= takenAt - COARSE_RACY_WINDOW_MS) return undefined;
+    for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
+      for (const name of readdirSync(folder)) {
+        const path = join(folder, name);
+        const stats = record(path);
+        if (stats === undefined) return undefined;
+        // Never into a link to a folder: its target is not the worktree's.
+        if (stats.isDirectory()) folders.push(path);
       }
     }
-    return new WorktreeSnapshot(paths, Float64Array.from(values));
+  } catch {
+    return undefined;
   }
-
-  /** Entries recorded. */
-  get size(): number {
-    return this.#paths.length;
-  }
-
-  /** Whether every entry is still there with the same metadata (so nothing was added either). */
-  isUnchanged(): boolean {
-    try {
-      for (let entry = 0; entry < this.#paths.length; entry += 1) {
-        const stats = lstatSync(this.#paths[entry]!, { throwIfNoEntry: false });
-        if (stats === undefined) return false;
-        const offset = entry * FIELDS;
-        if (
-          stats.ino !== this.#stats[offset] ||
-          stats.mode !== this.#stats[offset + 1] ||
-          stats.size !== this.#stats[offset + 2] ||
-          stats.mtimeMs !== this.#stats[offset + 3] ||
-          stats.ctimeMs !== this.#stats[offset + 4]
-        ) {
-          return false;
-        }
-      }
-      return true;
-    } catch {
-      return false;
+  // Whole seconds everywhere: a file system that keeps no finer times.
+  const coarse = values.every((value, index) => index % FIELDS < 3 || value % 1000 === 0);
+  if (coarse) {
+    for (let index = 4; index < values.length; index += FIELDS) {
+      if (values[index]! >= takenAt - COARSE_RACY_WINDOW_MS) return undefined;
     }
+  }
+  return { paths, stats: Float64Array.from(values) };
+}
+
+/** Whether every entry is still there with the same metadata (so nothing was added either). */
+export function isWorktreeUnchanged(snapshot: WorktreeSnapshot): boolean {
+  const { paths, stats: recorded } = snapshot;
+  if (recorded.length !== paths.length * FIELDS) return false;
+  try {
+    for (let entry = 0; entry < paths.length; entry += 1) {
+      const stats = lstatSync(paths[entry]!, { throwIfNoEntry: false });
+      if (stats === undefined) return false;
+      const offset = entry * FIELDS;
+      if (
+        stats.ino !== recorded[offset] ||
+        stats.mode !== recorded[offset + 1] ||
+        stats.size !== recorded[offset + 2] ||
+        stats.mtimeMs !== recorded[offset + 3] ||
+        stats.ctimeMs !== recorded[offset + 4]
+      ) {
+        return false;
+      }
+    }
+    return true;
+  } catch {
+    return false;
   }
 }
 

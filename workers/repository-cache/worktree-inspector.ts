@@ -1,0 +1,83 @@
+import type { Worker } from 'node:worker_threads';
+import { siblingModuleUrl, startModuleThread } from '../../adapters/child-process/fork-module.js';
+import type {
+  InspectorAnswer,
+  InspectorQuestion,
+  InspectorRequest,
+} from './worktree-inspector-thread.js';
+import type { WorktreeSnapshot } from './worktree-snapshot.js';
+
+/**
+ * Takes and checks {@link WorktreeSnapshot}s on a thread of its own, started at the first
+ * question: a snapshot is an `lstat` per entry, some 7 microseconds each, which a worker
+ * releasing a wave of worktrees would otherwise spend on its event loop while the next jobs
+ * wait to start. Every failure answers on the safe side: no snapshot, or "changed" (the
+ * worktree is then restored by git). The thread keeps the process alive only while it has
+ * questions to answer, and is started again after it dies.
+ */
+export class WorktreeInspector {
+  #thread: Worker | undefined;
+  #nextId = 1;
+  readonly #pending = new Map<number, (answer: InspectorAnswer | undefined) => void>();
+  #closed = false;
+
+  /** A snapshot of the worktree at `worktree`, when one can vouch for it (see `takeWorktreeSnapshot`). */
+  async take(worktree: string): Promise<WorktreeSnapshot | undefined> {
+    const answer = await this.#ask({ op: 'take', worktree });
+    return answer?.op === 'take' ? answer.snapshot : undefined;
+  }
+
+  /** Whether the worktree of `snapshot` is still exactly as it was then. */
+  async isUnchanged(snapshot: WorktreeSnapshot): Promise<boolean> {
+    const answer = await this.#ask({ op: 'check', snapshot });
+    return answer?.op === 'check' && answer.unchanged;
+  }
+
+  /** Stops the thread; questions still open, and later ones, get the safe answer. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const thread = this.#thread;
+    this.#forget(thread);
+    await thread?.terminate();
+  }
+
+  #ask(question: InspectorQuestion): Promise<InspectorAnswer | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    const thread = this.#ensureThread();
+    const id = this.#nextId;
+    this.#nextId += 1;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      if (this.#pending.size === 1) thread.ref();
+      thread.postMessage({ ...question, id } satisfies InspectorRequest);
+    });
+  }
+
+  #ensureThread(): Worker {
+    if (this.#thread !== undefined) return this.#thread;
+    const thread = startModuleThread(
+      siblingModuleUrl(import.meta.url, 'worktree-inspector-thread'),
+    );
+    thread.unref();
+    thread.on('message', (answer: InspectorAnswer) => {
+      const resolve = this.#pending.get(answer.id);
+      this.#pending.delete(answer.id);
+      if (this.#pending.size === 0) thread.unref();
+      resolve?.(answer);
+    });
+    // A thread that failed is forgotten with its questions; the next question starts another.
+    thread.on('error', () => this.#forget(thread));
+    thread.on('exit', () => this.#forget(thread));
+    this.#thread = thread;
+    return thread;
+  }
+
+  /** Answers every open question of `thread` on the safe side, and lets it go. */
+  #forget(thread: Worker | undefined): void {
+    if (thread === undefined || this.#thread !== thread) return;
+    this.#thread = undefined;
+    const waiting = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const resolve of waiting) resolve(undefined);
+  }
+}
