@@ -1,5 +1,4 @@
 import { statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { errorMessage } from '../../core/errors.js';
 import { BareRepository } from './bare-repository.js';
 import { CheckoutPreparation } from './checkout-preparation.js';
@@ -15,7 +14,6 @@ import { GitRunner } from './git-runner.js';
 import { validateCheckoutRequest, type CheckoutRequest } from './checkout-request.js';
 import { EvictionScheduler } from './eviction-scheduler.js';
 import { ActiveCheckouts } from './active-checkouts.js';
-import { KeptWorktrees, type KeptWorktree } from './kept-worktrees.js';
 import {
   CheckoutAbortedError,
   RepositoryCacheClosedError,
@@ -30,8 +28,7 @@ import {
 } from './repository-cache-options.js';
 import { RepositoryLocks } from './repository-lock.js';
 import { WorktreeRegistry } from './worktree-registry.js';
-import { WorktreeInspector } from './worktree-inspector.js';
-import type { WorktreeSnapshot } from './worktree-snapshot.js';
+import { WorktreeReturns } from './worktree-returns.js';
 
 /** A job's private worktree, detached at the resolved commit, until {@link RepositoryCheckout.release}. */
 export interface RepositoryCheckout {
@@ -77,8 +74,8 @@ export class RepositoryCache {
   readonly #eviction: CacheEviction;
   /** Checkouts of this instance by worktree path. */
   readonly #active = new ActiveCheckouts();
-  readonly #kept: KeptWorktrees;
-  readonly #inspector = new WorktreeInspector();
+  /** How released worktrees come back: kept, parked or removed. */
+  readonly #returns: WorktreeReturns;
   #state: CacheState = 'open';
   #closing: Promise<void> | undefined;
   readonly #evictionScheduler: EvictionScheduler;
@@ -112,10 +109,14 @@ export class RepositoryCache {
       logger,
       maxBytes: options.maxSizeBytes,
     });
-    this.#kept = new KeptWorktrees({
-      capacity: options.worktreePoolSize,
-      idleMs: options.keptWorktreeIdleMs,
-      handBack: (worktrees) => this.#handBack(worktrees),
+    this.#returns = new WorktreeReturns({
+      locks: this.#locks,
+      worktrees: this.#worktrees,
+      active: this.#active,
+      worktreePoolSize: options.worktreePoolSize,
+      keptWorktreeIdleMs: options.keptWorktreeIdleMs,
+      logger,
+      isOpen: () => this.#state === 'open',
     });
     this.#evictionScheduler = new EvictionScheduler(
       this.#eviction,
@@ -230,8 +231,7 @@ export class RepositoryCache {
       });
     }
     for (const release of leftovers) await release().catch(() => undefined);
-    await this.#kept.handBackAll();
-    await this.#inspector.close();
+    await this.#returns.close();
     await this.#evictionScheduler.stop();
     await this.#session.end();
     this.#state = 'closed';
@@ -250,7 +250,7 @@ export class RepositoryCache {
         await this.#populate(location, path, prepared.commit, prepared.recycled, request.signal);
       }
     } catch (error) {
-      await this.#remove(location, path).catch((removeError: unknown) => {
+      await this.#returns.remove(location, path).catch((removeError: unknown) => {
         this.#options.logger.warn('cannot remove a worktree that failed to populate', {
           path,
           error: errorMessage(removeError),
@@ -258,8 +258,8 @@ export class RepositoryCache {
       });
       throw error;
     }
-    const snapshot = await this.#snapshot(path);
-    const release = this.#releaser(location, path, prepared.commit, snapshot);
+    const snapshot = await this.#returns.snapshot(path);
+    const release = this.#returns.releaser(location, path, prepared.commit, snapshot);
     this.#active.set(path, { key: location.key, jobId: request.jobId, release });
     const finished = performance.now();
     this.#events.emit({
@@ -320,12 +320,13 @@ export class RepositoryCache {
     const sha = request.commit.toLowerCase();
     if (!FULL_SHA.test(sha)) return undefined;
     const started = performance.now();
-    const kept = this.#kept.take(location.key, sha);
+    const kept = this.#returns.kept.take(location.key, sha);
     if (kept === undefined) return undefined;
     const { path } = kept;
     const handOut = async (commit: string, atCommit: boolean): Promise<RepositoryCheckout> => {
-      const snapshot = (atCommit ? kept.snapshot : undefined) ?? (await this.#snapshot(path));
-      const release = this.#releaser(location, path, commit, snapshot);
+      const snapshot =
+        (atCommit ? kept.snapshot : undefined) ?? (await this.#returns.snapshot(path));
+      const release = this.#returns.releaser(location, path, commit, snapshot);
       this.#active.set(path, { key: location.key, jobId: request.jobId, release });
       const finished = performance.now();
       this.#events.emit({
@@ -344,7 +345,7 @@ export class RepositoryCache {
     };
     if (statSync(path, { throwIfNoEntry: false }) === undefined) {
       // Someone deleted its folder: unregister it, and check out afresh.
-      await this.#remove(location, path).catch(() => undefined);
+      await this.#returns.remove(location, path).catch(() => undefined);
       return undefined;
     }
     if (kept.commit === sha) {
@@ -353,7 +354,7 @@ export class RepositoryCache {
     }
     const commit = await this.#bare.resolveCached(location, sha);
     if (commit === undefined) {
-      await this.#handBack([kept]);
+      await this.#returns.handBack([kept]);
       return undefined;
     }
     this.#bare.reportHit(location, commit);
@@ -362,7 +363,7 @@ export class RepositoryCache {
       await this.#worktrees.populate(path, commit, true, request.signal);
     } catch (error) {
       this.#active.delete(path);
-      await this.#remove(location, path).catch(() => undefined);
+      await this.#returns.remove(location, path).catch(() => undefined);
       if (request.signal?.aborted) throw error;
       this.#options.logger.warn('kept worktree unusable; checking out afresh', {
         path,
@@ -371,113 +372,5 @@ export class RepositoryCache {
       return undefined;
     }
     return handOut(commit, false);
-  }
-
-  /**
-   * The worktree at `path` as it is handed out, when a release may keep it (only a kept
-   * worktree's snapshot outlives its job: one parked in the shared pool is another process's
-   * to use) and a snapshot can vouch for it.
-   */
-  async #snapshot(path: string): Promise<WorktreeSnapshot | undefined> {
-    const { worktreePoolSize, keptWorktreeIdleMs } = this.#options;
-    if (worktreePoolSize === 0 || keptWorktreeIdleMs === 0) return undefined;
-    return this.#inspector.take(path);
-  }
-
-  /**
-   * The idempotent `release` of a checkout; a failed release may be tried again. `snapshot` is
-   * the worktree as it was handed out, when it could be taken.
-   */
-  #releaser(
-    location: RepositoryLocation,
-    path: string,
-    commit: string,
-    snapshot: WorktreeSnapshot | undefined,
-  ): () => Promise<void> {
-    let released: Promise<void> | undefined;
-    return () => {
-      if (released === undefined) {
-        released = this.#release(location, path, commit, snapshot).catch((error: unknown) => {
-          released = undefined;
-          throw error;
-        });
-        const active = this.#active.get(path);
-        if (active !== undefined) active.releasing = released;
-      }
-      return released;
-    };
-  }
-
-  /**
-   * Restores the worktree to its commit and deletes build outputs (outside the lock), unless
-   * its snapshot shows the job changed nothing, then keeps it for this instance's next
-   * checkout, or parks it in the shared pool when this instance keeps enough, or removes it
-   * when the pool is full too. An untouched worktree keeps its snapshot for its next job.
-   */
-  async #release(
-    location: RepositoryLocation,
-    path: string,
-    commit: string,
-    snapshot: WorktreeSnapshot | undefined,
-  ): Promise<void> {
-    const poolSize = this.#options.worktreePoolSize;
-    if (poolSize === 0) return this.#remove(location, path);
-    const untouched =
-      snapshot !== undefined && (await this.#inspector.isUnchanged(snapshot))
-        ? snapshot
-        : undefined;
-    if (untouched !== undefined || (await this.#worktrees.makePristine(path, commit))) {
-      const kept = { location, path, commit, snapshot: untouched };
-      if (this.#state === 'open' && this.#kept.keep(kept)) {
-        this.#active.delete(path);
-        return;
-      }
-      const parked = await this.#locks.withLock(location.key, () =>
-        this.#worktrees.park(location, path, poolSize),
-      );
-      if (parked) {
-        this.#active.delete(path);
-        return;
-      }
-    }
-    await this.#remove(location, path);
-  }
-
-  /** Deletes the files outside the lock (they are the job's own), then unregisters under it. */
-  async #remove(location: RepositoryLocation, path: string): Promise<void> {
-    await rm(path, { recursive: true, force: true }).catch(() => undefined);
-    await this.#locks.withLock(location.key, () => this.#worktrees.remove(location, path));
-    this.#active.delete(path);
-  }
-
-  /**
-   * Parks a repository's kept worktrees in the shared pool under one hold of its lock, and
-   * removes those it has no room for. A failure is logged: the worktrees stay registered for
-   * this session, and are cleaned up as stale once it ends.
-   */
-  async #handBack(worktrees: readonly KeptWorktree[]): Promise<void> {
-    const location = worktrees[0]?.location;
-    if (location === undefined) return;
-    try {
-      const unparked = await this.#locks.withLock(location.key, async () => {
-        const left: KeptWorktree[] = [];
-        for (const worktree of worktrees) {
-          const parked = await this.#worktrees.park(
-            location,
-            worktree.path,
-            this.#options.worktreePoolSize,
-          );
-          if (!parked) left.push(worktree);
-        }
-        return left;
-      });
-      for (const worktree of unparked) await this.#remove(location, worktree.path);
-    } catch (error) {
-      this.#options.logger.warn('cannot hand kept worktrees back to the shared pool', {
-        url: location.displayUrl,
-        count: worktrees.length,
-        error: errorMessage(error),
-      });
-    }
   }
 }

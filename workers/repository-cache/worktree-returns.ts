@@ -1,0 +1,161 @@
+import { rm } from 'node:fs/promises';
+import { errorMessage } from '../../core/errors.js';
+import type { RepositoryLocation } from './cache-layout.js';
+import type { ActiveCheckouts } from './active-checkouts.js';
+import { KeptWorktrees, type KeptWorktree } from './kept-worktrees.js';
+import type { RepositoryCacheLogger } from './repository-cache-events.js';
+import type { RepositoryLocks } from './repository-lock.js';
+import { WorktreeInspector } from './worktree-inspector.js';
+import type { WorktreeRegistry } from './worktree-registry.js';
+import type { WorktreeSnapshot } from './worktree-snapshot.js';
+
+/** What {@link WorktreeReturns} works with: the cache's own parts and settings. */
+export interface WorktreeReturnsOptions {
+  readonly locks: RepositoryLocks;
+  readonly worktrees: WorktreeRegistry;
+  /** The cache's checkouts out; a returned worktree leaves them. */
+  readonly active: ActiveCheckouts;
+  readonly worktreePoolSize: number;
+  readonly keptWorktreeIdleMs: number;
+  readonly logger: RepositoryCacheLogger;
+  /** Whether the cache is open: once it closes, nothing more is kept. */
+  readonly isOpen: () => boolean;
+}
+
+/**
+ * How a `RepositoryCache`'s released worktrees come back: restored by git unless their
+ * snapshot shows the job changed nothing, then kept for the instance's own next checkouts,
+ * parked in the shared pool, or removed. Owns the kept worktrees and the thread that
+ * snapshots them.
+ */
+export class WorktreeReturns {
+  /** The worktrees kept for this instance's next checkouts. */
+  readonly kept: KeptWorktrees;
+  readonly #options: WorktreeReturnsOptions;
+  readonly #inspector = new WorktreeInspector();
+
+  constructor(options: WorktreeReturnsOptions) {
+    this.#options = options;
+    this.kept = new KeptWorktrees({
+      capacity: options.worktreePoolSize,
+      idleMs: options.keptWorktreeIdleMs,
+      handBack: (worktrees) => this.handBack(worktrees),
+    });
+  }
+
+  /**
+   * The worktree at `path` as it is handed out, when a release may keep it (only a kept
+   * worktree's snapshot outlives its job: one parked in the shared pool is another process's
+   * to use) and a snapshot can vouch for it.
+   */
+  async snapshot(path: string): Promise<WorktreeSnapshot | undefined> {
+    const { worktreePoolSize, keptWorktreeIdleMs } = this.#options;
+    if (worktreePoolSize === 0 || keptWorktreeIdleMs === 0) return undefined;
+    return this.#inspector.take(path);
+  }
+
+  /**
+   * The idempotent `release` of a checkout; a failed release may be tried again. `snapshot` is
+   * the worktree as it was handed out, when it could be taken.
+   */
+  releaser(
+    location: RepositoryLocation,
+    path: string,
+    commit: string,
+    snapshot: WorktreeSnapshot | undefined,
+  ): () => Promise<void> {
+    let released: Promise<void> | undefined;
+    return () => {
+      if (released === undefined) {
+        released = this.#release(location, path, commit, snapshot).catch((error: unknown) => {
+          released = undefined;
+          throw error;
+        });
+        const active = this.#options.active.get(path);
+        if (active !== undefined) active.releasing = released;
+      }
+      return released;
+    };
+  }
+
+  /**
+   * Restores the worktree to its commit and deletes build outputs (outside the lock), unless
+   * its snapshot shows the job changed nothing, then keeps it for this instance's next
+   * checkout, or parks it in the shared pool when this instance keeps enough, or removes it
+   * when the pool is full too. An untouched worktree keeps its snapshot for its next job.
+   */
+  async #release(
+    location: RepositoryLocation,
+    path: string,
+    commit: string,
+    snapshot: WorktreeSnapshot | undefined,
+  ): Promise<void> {
+    const poolSize = this.#options.worktreePoolSize;
+    if (poolSize === 0) return this.remove(location, path);
+    const untouched =
+      snapshot !== undefined && (await this.#inspector.isUnchanged(snapshot))
+        ? snapshot
+        : undefined;
+    if (untouched !== undefined || (await this.#options.worktrees.makePristine(path, commit))) {
+      const kept = { location, path, commit, snapshot: untouched };
+      if (this.#options.isOpen() && this.kept.keep(kept)) {
+        this.#options.active.delete(path);
+        return;
+      }
+      const parked = await this.#options.locks.withLock(location.key, () =>
+        this.#options.worktrees.park(location, path, poolSize),
+      );
+      if (parked) {
+        this.#options.active.delete(path);
+        return;
+      }
+    }
+    await this.remove(location, path);
+  }
+
+  /** Deletes the files outside the lock (they are the job's own), then unregisters under it. */
+  async remove(location: RepositoryLocation, path: string): Promise<void> {
+    await rm(path, { recursive: true, force: true }).catch(() => undefined);
+    await this.#options.locks.withLock(location.key, () =>
+      this.#options.worktrees.remove(location, path),
+    );
+    this.#options.active.delete(path);
+  }
+
+  /**
+   * Parks a repository's kept worktrees in the shared pool under one hold of its lock, and
+   * removes those it has no room for. A failure is logged: the worktrees stay registered for
+   * this session, and are cleaned up as stale once it ends.
+   */
+  async handBack(worktrees: readonly KeptWorktree[]): Promise<void> {
+    const location = worktrees[0]?.location;
+    if (location === undefined) return;
+    try {
+      const unparked = await this.#options.locks.withLock(location.key, async () => {
+        const left: KeptWorktree[] = [];
+        for (const worktree of worktrees) {
+          const parked = await this.#options.worktrees.park(
+            location,
+            worktree.path,
+            this.#options.worktreePoolSize,
+          );
+          if (!parked) left.push(worktree);
+        }
+        return left;
+      });
+      for (const worktree of unparked) await this.remove(location, worktree.path);
+    } catch (error) {
+      this.#options.logger.warn('cannot hand kept worktrees back to the shared pool', {
+        url: location.displayUrl,
+        count: worktrees.length,
+        error: errorMessage(error),
+      });
+    }
+  }
+
+  /** Hands every kept worktree back (see {@link KeptWorktrees.handBackAll}), then stops the snapshot thread. */
+  async close(): Promise<void> {
+    await this.kept.handBackAll();
+    await this.#inspector.close();
+  }
+}
