@@ -7,7 +7,7 @@ export interface KeptWorktree {
   readonly path: string;
   /** The full SHA its files are exactly. */
   readonly commit: string;
-  /** Its pristine state, when its last job left it untouched: still valid for the next. */
+  /** Its pristine state as git made it, when one could be taken (see `WorktreeSnapshot`). */
   readonly snapshot?: WorktreeSnapshot | undefined;
 }
 
@@ -67,6 +67,23 @@ export class KeptWorktrees {
     if (kept.length === 0) this.#forget(repositoryKey);
     else this.#restartIdleTimer(repositoryKey);
     return taken;
+  }
+
+  /** Whether this very keep of `worktree` still stands (it was neither taken nor handed back). */
+  has(worktree: KeptWorktree): boolean {
+    return this.#byRepository.get(worktree.location.key)?.includes(worktree) === true;
+  }
+
+  /**
+   * Records `snapshot` on `worktree` if this very keep of it still stands (it was neither
+   * taken nor handed back meanwhile); whether it did.
+   */
+  attachSnapshot(worktree: KeptWorktree, snapshot: WorktreeSnapshot): boolean {
+    const kept = this.#byRepository.get(worktree.location.key);
+    const index = kept?.indexOf(worktree) ?? -1;
+    if (kept === undefined || index < 0) return false;
+    kept[index] = { ...worktree, snapshot };
+    return true;
   }
 
   /** Hands every kept worktree back now and waits for that, and for hand-backs under way. */

@@ -49,17 +49,18 @@ async function indexInode(worktree: string): Promise<number> {
 }
 
 /**
- * A kept worktree handed out long enough after it was last restored for its snapshot to be
- * taken (past the racy window of `WorktreeSnapshot`), and the inode of its index then.
+ * A kept worktree handed out once its snapshot was taken: its first job's release restored it
+ * with git, and the snapshot follows once git's changes are past its racy window. Returns the
+ * checkout and the inode of its index then.
  */
-async function settledKeptCheckout(
+async function snapshottedKeptCheckout(
   cache: RepositoryCache,
   url: string,
   commit: string,
 ): Promise<{ checkout: Awaited<ReturnType<RepositoryCache['checkout']>>; index: number }> {
   const first = await cache.checkout({ url, commit, jobId: 'run-1/first' });
   await first.release();
-  await delay(120);
+  await delay(400);
   const checkout = await cache.checkout({ url, commit, jobId: 'run-1/second' });
   expect(checkout.path).toBe(first.path);
   return { checkout, index: await indexInode(checkout.path) };
@@ -68,7 +69,7 @@ async function settledKeptCheckout(
 describe('RepositoryCache kept worktrees', () => {
   it('keeps a worktree its job left untouched without restoring it', async () => {
     const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
-    const { checkout, index } = await settledKeptCheckout(cache, repository.path, commits[1]!);
+    const { checkout, index } = await snapshottedKeptCheckout(cache, repository.path, commits[1]!);
 
     await checkout.release();
     const next = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'c' });
@@ -81,17 +82,42 @@ describe('RepositoryCache kept worktrees', () => {
 
   it('restores a worktree its job changed, however quickly after the hand-out', async () => {
     const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
-    const { checkout, index } = await settledKeptCheckout(cache, repository.path, commits[1]!);
-
-    await dirty(checkout.path);
+    const { checkout, index } = await snapshottedKeptCheckout(cache, repository.path, commits[1]!);
     await checkout.release();
-    const next = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'c' });
+    const changing = await cache.checkout({
+      url: repository.path,
+      commit: commits[1]!,
+      jobId: 'c',
+    });
+    const snapshotKept = (await indexInode(changing.path)) === index;
 
+    await dirty(changing.path);
+    await changing.release();
+    const next = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'd' });
+
+    expect(snapshotKept).toBe(true);
     expect(next.path).toBe(checkout.path);
     expect(await indexInode(next.path)).not.toBe(index);
     expect(await readCommitIndex(next.path)).toBe(1);
     expect(await git(next.path, 'status', '--porcelain', '--ignored')).toBe('');
     await next.release();
+  });
+
+  it('never takes what a process left running writes after a restore for pristine', async () => {
+    const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
+    const first = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'a' });
+    await first.release();
+    // A process the job left running writes after the restore, before the snapshot is taken.
+    await writeFile(join(first.path, 'leftover.txt'), 'written after the job ended');
+    await delay(400);
+
+    const second = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'b' });
+    await second.release();
+    const third = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'c' });
+
+    expect(third.path).toBe(first.path);
+    expect(await git(third.path, 'status', '--porcelain', '--ignored')).toBe('');
+    await third.release();
   });
 
   it('hands a released worktree to its next checkout of the commit in place, pristine and without the lock', async () => {

@@ -258,8 +258,9 @@ export class RepositoryCache {
       });
       throw error;
     }
-    const snapshot = await this.#returns.snapshot(path);
-    const release = this.#returns.releaser(location, path, prepared.commit, snapshot);
+    // No snapshot: only one taken right after git restored a worktree this instance kept can
+    // vouch that a tree is pristine, and this one may have been written since it was parked.
+    const release = this.#returns.releaser(location, path, prepared.commit, undefined);
     this.#active.set(path, { key: location.key, jobId: request.jobId, release });
     const finished = performance.now();
     this.#events.emit({
@@ -320,12 +321,12 @@ export class RepositoryCache {
     const sha = request.commit.toLowerCase();
     if (!FULL_SHA.test(sha)) return undefined;
     const started = performance.now();
-    const kept = this.#returns.kept.take(location.key, sha);
+    const kept = this.#returns.takeKept(location.key, sha);
     if (kept === undefined) return undefined;
     const { path } = kept;
-    const handOut = async (commit: string, atCommit: boolean): Promise<RepositoryCheckout> => {
-      const snapshot =
-        (atCommit ? kept.snapshot : undefined) ?? (await this.#returns.snapshot(path));
+    const handOut = (commit: string, atCommit: boolean): RepositoryCheckout => {
+      // A snapshot describes the commit it was taken at: one checked out in place has none.
+      const snapshot = atCommit ? kept.snapshot : undefined;
       const release = this.#returns.releaser(location, path, commit, snapshot);
       this.#active.set(path, { key: location.key, jobId: request.jobId, release });
       const finished = performance.now();

@@ -7,6 +7,15 @@ import type {
 } from './worktree-inspector-thread.js';
 import type { WorktreeSnapshot } from './worktree-snapshot.js';
 
+/** Options of {@link WorktreeInspector}. */
+export interface WorktreeInspectorOptions {
+  /**
+   * How long a question may take before it gets the safe answer and the thread is stopped (a
+   * file system that hangs, such as a dead network mount). Default 10 s.
+   */
+  readonly timeoutMs?: number;
+}
+
 /**
  * Takes and checks {@link WorktreeSnapshot}s on a thread of its own, started at the first
  * question: a snapshot is an `lstat` per entry, some 7 microseconds each, which a worker
@@ -16,10 +25,15 @@ import type { WorktreeSnapshot } from './worktree-snapshot.js';
  * questions to answer, and is started again after it dies.
  */
 export class WorktreeInspector {
+  readonly #timeoutMs: number;
   #thread: Worker | undefined;
   #nextId = 1;
   readonly #pending = new Map<number, (answer: InspectorAnswer | undefined) => void>();
   #closed = false;
+
+  constructor(options: WorktreeInspectorOptions = {}) {
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+  }
 
   /** A snapshot of the worktree at `worktree`, when one can vouch for it (see `takeWorktreeSnapshot`). */
   async take(worktree: string): Promise<WorktreeSnapshot | undefined> {
@@ -47,7 +61,15 @@ export class WorktreeInspector {
     const id = this.#nextId;
     this.#nextId += 1;
     return new Promise((resolve) => {
-      this.#pending.set(id, resolve);
+      const timer = setTimeout(() => {
+        // A thread stuck in a system call cannot be interrupted: it is stopped, and forgotten.
+        this.#forget(thread);
+        void thread.terminate();
+      }, this.#timeoutMs);
+      this.#pending.set(id, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
       if (this.#pending.size === 1) thread.ref();
       thread.postMessage({ ...question, id } satisfies InspectorRequest);
     });
@@ -67,6 +89,10 @@ export class WorktreeInspector {
     });
     // A thread that failed is forgotten with its questions; the next question starts another.
     thread.on('error', () => this.#forget(thread));
+    thread.on('messageerror', () => {
+      this.#forget(thread);
+      void thread.terminate();
+    });
     thread.on('exit', () => this.#forget(thread));
     this.#thread = thread;
     return thread;

@@ -209,6 +209,23 @@ export class WorktreeRegistry {
   }
 
   /**
+   * Whether the worktree at `path` is exactly `commit`: HEAD there, and not one file changed,
+   * added or ignored, by git's own reading. It writes nothing (not even a refreshed index), so
+   * a snapshot taken before it still describes the tree. Background work.
+   */
+  async isPristineAt(path: string, commit: string): Promise<boolean> {
+    const outcome = await this.git.tryRun(
+      ['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '--ignored'],
+      { cwd: path, background: true },
+    );
+    if (!outcome.ok) return false;
+    const lines = outcome.stdout.split('\n');
+    const head = lines.find((line) => line.startsWith('# branch.oid '));
+    const changes = lines.filter((line) => line !== '' && !line.startsWith('# '));
+    return head === `# branch.oid ${commit}` && changes.length === 0;
+  }
+
+  /**
    * Unregisters the worktree at `path` and deletes whatever is left of its folder (callers
    * may already have deleted the files outside the lock), then prunes other stale records.
    */

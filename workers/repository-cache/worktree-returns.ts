@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '../../core/errors.js';
 import type { RepositoryLocation } from './cache-layout.js';
 import type { ActiveCheckouts } from './active-checkouts.js';
@@ -7,7 +8,10 @@ import type { RepositoryCacheLogger } from './repository-cache-events.js';
 import type { RepositoryLocks } from './repository-lock.js';
 import { WorktreeInspector } from './worktree-inspector.js';
 import type { WorktreeRegistry } from './worktree-registry.js';
-import type { WorktreeSnapshot } from './worktree-snapshot.js';
+import { FINE_RACY_WINDOW_MS, type WorktreeSnapshot } from './worktree-snapshot.js';
+
+/** How long after a restore its worktree is snapshotted: past the snapshot's racy window. */
+const SNAPSHOT_SETTLE_MS = 2 * FINE_RACY_WINDOW_MS;
 
 /** What {@link WorktreeReturns} works with: the cache's own parts and settings. */
 export interface WorktreeReturnsOptions {
@@ -33,6 +37,8 @@ export class WorktreeReturns {
   readonly kept: KeptWorktrees;
   readonly #options: WorktreeReturnsOptions;
   readonly #inspector = new WorktreeInspector();
+  /** Snapshots waiting for, or being taken of, worktrees kept after a restore. */
+  readonly #settling = new Set<Promise<void>>();
 
   constructor(options: WorktreeReturnsOptions) {
     this.#options = options;
@@ -43,15 +49,9 @@ export class WorktreeReturns {
     });
   }
 
-  /**
-   * The worktree at `path` as it is handed out, when a release may keep it (only a kept
-   * worktree's snapshot outlives its job: one parked in the shared pool is another process's
-   * to use) and a snapshot can vouch for it.
-   */
-  async snapshot(path: string): Promise<WorktreeSnapshot | undefined> {
-    const { worktreePoolSize, keptWorktreeIdleMs } = this.#options;
-    if (worktreePoolSize === 0 || keptWorktreeIdleMs === 0) return undefined;
-    return this.#inspector.take(path);
+  /** Takes a kept worktree (see {@link KeptWorktrees.take}). */
+  takeKept(repositoryKey: string, commit: string): KeptWorktree | undefined {
+    return this.kept.take(repositoryKey, commit);
   }
 
   /**
@@ -82,7 +82,8 @@ export class WorktreeReturns {
    * Restores the worktree to its commit and deletes build outputs (outside the lock), unless
    * its snapshot shows the job changed nothing, then keeps it for this instance's next
    * checkout, or parks it in the shared pool when this instance keeps enough, or removes it
-   * when the pool is full too. An untouched worktree keeps its snapshot for its next job.
+   * when the pool is full too. An untouched worktree keeps its snapshot for its next job; a
+   * restored one that is kept gets a new one once git's changes are old enough to vouch for.
    */
   async #release(
     location: RepositoryLocation,
@@ -97,9 +98,10 @@ export class WorktreeReturns {
         ? snapshot
         : undefined;
     if (untouched !== undefined || (await this.#options.worktrees.makePristine(path, commit))) {
-      const kept = { location, path, commit, snapshot: untouched };
+      const kept: KeptWorktree = { location, path, commit, snapshot: untouched };
       if (this.#options.isOpen() && this.kept.keep(kept)) {
         this.#options.active.delete(path);
+        if (untouched === undefined) this.#snapshotWhenSettled(kept);
         return;
       }
       const parked = await this.#options.locks.withLock(location.key, () =>
@@ -111,6 +113,27 @@ export class WorktreeReturns {
       }
     }
     await this.remove(location, path);
+  }
+
+  /**
+   * Snapshots a kept worktree git has just restored, once its changes are past the snapshot's
+   * racy window, unless it was taken or handed back meanwhile. A snapshot must describe what
+   * git made, never merely what it finds (a process the job left running may still write): it
+   * is kept only if git then finds the tree pristine at its commit, and the tree still matches
+   * the snapshot after git looked.
+   */
+  #snapshotWhenSettled(kept: KeptWorktree): void {
+    const settling = (async () => {
+      await delay(SNAPSHOT_SETTLE_MS, undefined, { ref: false });
+      if (!this.kept.has(kept)) return;
+      const snapshot = await this.#inspector.take(kept.path);
+      if (snapshot === undefined) return;
+      if (!(await this.#options.worktrees.isPristineAt(kept.path, kept.commit))) return;
+      if (!(await this.#inspector.isUnchanged(snapshot))) return;
+      this.kept.attachSnapshot(kept, snapshot);
+    })();
+    this.#settling.add(settling);
+    void settling.finally(() => this.#settling.delete(settling));
   }
 
   /** Deletes the files outside the lock (they are the job's own), then unregisters under it. */
@@ -153,9 +176,13 @@ export class WorktreeReturns {
     }
   }
 
-  /** Hands every kept worktree back (see {@link KeptWorktrees.handBackAll}), then stops the snapshot thread. */
+  /**
+   * Hands every kept worktree back (see {@link KeptWorktrees.handBackAll}), then stops the
+   * snapshot thread, and waits for the snapshots under way (they then find nothing to do).
+   */
   async close(): Promise<void> {
     await this.kept.handBackAll();
     await this.#inspector.close();
+    await Promise.all(this.#settling);
   }
 }

@@ -4,7 +4,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createTestRepository, git } from '../../test/support/git-repository.js';
 import { useCleanups } from '../../test/support/repository-cache-fixtures.js';
-import { WorktreeInspector } from './worktree-inspector.js';
 import {
   isWorktreeUnchanged,
   takeWorktreeSnapshot,
@@ -113,34 +112,5 @@ describe('takeWorktreeSnapshot and isWorktreeUnchanged', () => {
     await rm(worktree, { recursive: true, force: true });
 
     expect(isWorktreeUnchanged(snapshot)).toBe(false);
-  });
-});
-
-describe('WorktreeInspector', () => {
-  it('takes and checks snapshots on its thread', async () => {
-    const inspector = new WorktreeInspector();
-    cleanups.push(() => inspector.close());
-    const { worktree } = await settledWorktree();
-
-    const snapshot = await inspector.take(worktree);
-    const before = snapshot !== undefined && (await inspector.isUnchanged(snapshot));
-    await writeFile(join(worktree, 'README.md'), 'changed\n');
-    const after = snapshot !== undefined && (await inspector.isUnchanged(snapshot));
-
-    expect(snapshot?.paths).toContain(join(worktree, 'README.md'));
-    expect(before).toBe(true);
-    expect(after).toBe(false);
-  });
-
-  it('answers on the safe side once closed: no snapshot, and changed', async () => {
-    const inspector = new WorktreeInspector();
-    const { worktree } = await settledWorktree();
-    const snapshot = await inspector.take(worktree);
-
-    await inspector.close();
-
-    expect(snapshot).toBeDefined();
-    expect(await inspector.take(worktree)).toBeUndefined();
-    expect(snapshot !== undefined && (await inspector.isUnchanged(snapshot))).toBe(false);
   });
 });

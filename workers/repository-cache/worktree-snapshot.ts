@@ -11,9 +11,9 @@ export const SNAPSHOT_MAX_ENTRIES = 5_000;
 /**
  * How recent a change may be for a snapshot to be trusted, on file systems with fine
  * timestamps: above the coarse clock's tick (10 ms at most), which the kernel stamps changes
- * with.
+ * with. A snapshot is taken at least this long after the change it must see past.
  */
-const FINE_RACY_WINDOW_MS = 50;
+export const FINE_RACY_WINDOW_MS = 50;
 
 /** The same, on file systems that keep whole seconds only. */
 const COARSE_RACY_WINDOW_MS = 2_000;
@@ -31,16 +31,17 @@ export interface WorktreeSnapshotOptions {
 
 /**
  * The metadata of every entry of a worktree and of its git administrative folder (its `HEAD`
- * and index), taken when the worktree is handed out pristine, so that its release can tell
- * that the job changed nothing and skip restoring it: a restore starts three programs (a
+ * and index), taken once git has made the worktree pristine (and confirmed by git after it was
+ * taken), so that the release of the next job given it can tell that the job changed nothing
+ * and skip restoring it: a restore starts three programs (a
  * shell and two git commands), tens of milliseconds of the machine's CPU, where a check is one
  * `lstat` per entry.
  *
  * The check is git's own, by metadata: any write to an entry moves its change time (`ctime`,
  * which no user can set), and a file added, removed or renamed anywhere moves its folder's
  * times. The change time has the kernel's coarse clock's resolution, so a change in the same
- * tick as the last one could leave it as it was: a snapshot in which anything changed within
- * {@link FINE_RACY_WINDOW_MS} (two seconds on file systems with whole-second times) is not
+ * tick as the last one could leave it as it was: a snapshot in which an entry changed within
+ * {@link FINE_RACY_WINDOW_MS} (two seconds for an entry with whole-second times) is not
  * taken at all, and the worktree is then restored as before. Plain data, so that it can be
  * taken and checked on another thread ({@link WorktreeInspector}).
  */
@@ -64,12 +65,17 @@ export function takeWorktreeSnapshot(
   const takenAt = (options.now ?? Date.now)();
   const paths: string[] = [];
   const values: number[] = [];
-  /** Records `path`'s metadata; `undefined` once there are too many entries, or it is racy. */
+  /**
+   * Records `path`'s metadata; `undefined` once there are too many entries, or when the entry
+   * changed too recently to tell that change from the next one.
+   */
   const record = (path: string): Stats | undefined => {
     if (paths.length >= maxEntries) return undefined;
     const stats = lstatSync(path);
-    // A change this recent cannot be told apart from the next one: stop early.
-    if (stats.ctimeMs >= takenAt - FINE_RACY_WINDOW_MS) return undefined;
+    // Whole seconds: a file system (or a mount) that keeps no finer times.
+    const coarse = stats.ctimeMs % 1000 === 0 && stats.mtimeMs % 1000 === 0;
+    const racyWindowMs = coarse ? COARSE_RACY_WINDOW_MS : FINE_RACY_WINDOW_MS;
+    if (stats.ctimeMs >= takenAt - racyWindowMs) return undefined;
     paths.push(path);
     values.push(stats.ino, stats.mode, stats.size, stats.mtimeMs, stats.ctimeMs);
     return stats;
@@ -94,13 +100,6 @@ export function takeWorktreeSnapshot(
     }
   } catch {
     return undefined;
-  }
-  // Whole seconds everywhere: a file system that keeps no finer times.
-  const coarse = values.every((value, index) => index % FIELDS < 3 || value % 1000 === 0);
-  if (coarse) {
-    for (let index = 4; index < values.length; index += FIELDS) {
-      if (values[index]! >= takenAt - COARSE_RACY_WINDOW_MS) return undefined;
-    }
   }
   return { paths, stats: Float64Array.from(values) };
 }
