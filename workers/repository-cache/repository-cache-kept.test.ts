@@ -103,22 +103,34 @@ describe('RepositoryCache kept worktrees', () => {
     await next.release();
   });
 
-  it('never takes what a process left running writes after a restore for pristine', async () => {
-    const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
-    const first = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'a' });
-    await first.release();
-    // A process the job left running writes after the restore, before the snapshot is taken.
-    await writeFile(join(first.path, 'leftover.txt'), 'written after the job ended');
-    await delay(400);
+  it.each([
+    ['a file', (path: string) => writeFile(join(path, 'leftover.txt'), 'written after the job')],
+    ['an empty folder', (path: string) => mkdir(join(path, 'leftover'))],
+  ])(
+    'never takes %s a process left running makes after a restore for pristine',
+    async (_what, leave) => {
+      const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
+      const first = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'a' });
+      await first.release();
+      // A process the job left running writes after the restore, before the snapshot is taken.
+      await leave(first.path);
+      await delay(400);
 
-    const second = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'b' });
-    await second.release();
-    const third = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'c' });
+      const second = await cache.checkout({
+        url: repository.path,
+        commit: commits[1]!,
+        jobId: 'b',
+      });
+      await second.release();
+      const third = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'c' });
 
-    expect(third.path).toBe(first.path);
-    expect(await git(third.path, 'status', '--porcelain', '--ignored')).toBe('');
-    await third.release();
-  });
+      expect(third.path).toBe(first.path);
+      expect(await filesOf(third.path)).not.toContain('leftover.txt');
+      expect(await git(third.path, 'clean', '-ffdxn')).toBe('');
+      expect(await git(third.path, 'status', '--porcelain', '--ignored')).toBe('');
+      await third.release();
+    },
+  );
 
   it('hands a released worktree to its next checkout of the commit in place, pristine and without the lock', async () => {
     const { repository, commits, cacheDir, cache, lastCheckout } = await setUp({
@@ -195,7 +207,9 @@ describe('RepositoryCache kept worktrees', () => {
     const closing = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'b' });
     await idle.release();
     let records = await registeredWorktrees(cacheDir, idle.path);
-    for (let poll = 0; poll < 100 && !records.some((record) => record.includes('parked')); poll++) {
+    // Parking renames the folder, then records the reason: wait for both.
+    const parked = (record: string): boolean => record.includes('parked pristine');
+    for (let poll = 0; poll < 100 && !records.some(parked); poll++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       records = await registeredWorktrees(cacheDir, idle.path);
     }

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import { siblingModuleUrl, startModuleThread } from '../../adapters/child-process/fork-module.js';
 import type {
@@ -22,13 +23,15 @@ export interface WorktreeInspectorOptions {
  * releasing a wave of worktrees would otherwise spend on its event loop while the next jobs
  * wait to start. Every failure answers on the safe side: no snapshot, or "changed" (the
  * worktree is then restored by git). The thread keeps the process alive only while it has
- * questions to answer, and is started again after it dies.
+ * questions to answer, and is started again after it dies; after a question it could not
+ * answer in time, none is asked again.
  */
 export class WorktreeInspector {
   readonly #timeoutMs: number;
   #thread: Worker | undefined;
   #nextId = 1;
   readonly #pending = new Map<number, (answer: InspectorAnswer | undefined) => void>();
+  /** Closed, or a question went unanswered in time: every answer is the safe one from then on. */
   #closed = false;
 
   constructor(options: WorktreeInspectorOptions = {}) {
@@ -47,12 +50,17 @@ export class WorktreeInspector {
     return answer?.op === 'check' && answer.unchanged;
   }
 
-  /** Stops the thread; questions still open, and later ones, get the safe answer. Idempotent. */
+  /**
+   * Stops the thread; questions still open, and later ones, get the safe answer. Idempotent.
+   * A thread stuck in a system call may not stop: it is not waited for past a second, and
+   * never keeps the process alive.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     const thread = this.#thread;
     this.#forget(thread);
-    await thread?.terminate();
+    if (thread === undefined) return;
+    await Promise.race([thread.terminate(), delay(1_000, undefined, { ref: false })]);
   }
 
   #ask(question: InspectorQuestion): Promise<InspectorAnswer | undefined> {
@@ -62,7 +70,9 @@ export class WorktreeInspector {
     this.#nextId += 1;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        // A thread stuck in a system call cannot be interrupted: it is stopped, and forgotten.
+        // A file system that hangs (a dead mount) would hang the next thread as well: the
+        // stuck one is let go, and git restores every worktree from now on.
+        this.#closed = true;
         this.#forget(thread);
         void thread.terminate();
       }, this.#timeoutMs);
@@ -101,6 +111,7 @@ export class WorktreeInspector {
   /** Answers every open question of `thread` on the safe side, and lets it go. */
   #forget(thread: Worker | undefined): void {
     if (thread === undefined || this.#thread !== thread) return;
+    thread.unref();
     this.#thread = undefined;
     const waiting = [...this.#pending.values()];
     this.#pending.clear();

@@ -209,20 +209,37 @@ export class WorktreeRegistry {
   }
 
   /**
-   * Whether the worktree at `path` is exactly `commit`: HEAD there, and not one file changed,
-   * added or ignored, by git's own reading. It writes nothing (not even a refreshed index), so
-   * a snapshot taken before it still describes the tree. Background work.
+   * Whether the worktree at `path` is exactly `commit`, detached there, with not one file
+   * changed, added or ignored and no empty folder a clean would delete, by git's own reading:
+   * what a restore would leave. Neither command writes (not even a refreshed index), so a
+   * snapshot taken before them still describes the tree; settings a job could have written to
+   * the shared repository to hide files (an fsmonitor, untracked-file modes, ignored
+   * submodules) are overridden. Background work.
    */
   async isPristineAt(path: string, commit: string): Promise<boolean> {
-    const outcome = await this.git.tryRun(
-      ['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '--ignored'],
+    const outcome = await this.git.tryRunInSequence(
+      [
+        [
+          ...PRISTINE_CHECK_CONFIG,
+          'status',
+          '--porcelain=v2',
+          '--branch',
+          '--ignored',
+          '--untracked-files=all',
+          '--ignore-submodules=none',
+        ],
+        [...PRISTINE_CHECK_CONFIG, 'clean', '-ffdxn'],
+      ],
       { cwd: path, background: true },
     );
     if (!outcome.ok) return false;
-    const lines = outcome.stdout.split('\n');
-    const head = lines.find((line) => line.startsWith('# branch.oid '));
-    const changes = lines.filter((line) => line !== '' && !line.startsWith('# '));
-    return head === `# branch.oid ${commit}` && changes.length === 0;
+    const lines = outcome.stdout.split('\n').filter((line) => line !== '');
+    const headers = lines.filter((line) => line.startsWith('# '));
+    return (
+      lines.length === headers.length &&
+      headers.includes(`# branch.oid ${commit}`) &&
+      headers.includes('# branch.head (detached)')
+    );
   }
 
   /**
@@ -312,6 +329,17 @@ export class WorktreeRegistry {
     await writeFile(join(adminDir, 'locked'), reason);
   }
 }
+
+/** What {@link WorktreeRegistry.isPristineAt} overrides of the repository's own settings. */
+const PRISTINE_CHECK_CONFIG = [
+  '--no-optional-locks',
+  '-c',
+  'core.fsmonitor=false',
+  '-c',
+  'core.untrackedCache=false',
+  '-c',
+  'status.showUntrackedFiles=all',
+];
 
 /** Whether a lock reason marks a parked worktree (pristine or, from older releases, cleaned). */
 function isParked(reason: string | undefined): boolean {

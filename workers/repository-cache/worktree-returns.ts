@@ -39,6 +39,8 @@ export class WorktreeReturns {
   readonly #inspector = new WorktreeInspector();
   /** Snapshots waiting for, or being taken of, worktrees kept after a restore. */
   readonly #settling = new Set<Promise<void>>();
+  /** Aborted at close: snapshots still waiting to be taken are not. */
+  readonly #closing = new AbortController();
 
   constructor(options: WorktreeReturnsOptions) {
     this.#options = options;
@@ -124,14 +126,17 @@ export class WorktreeReturns {
    */
   #snapshotWhenSettled(kept: KeptWorktree): void {
     const settling = (async () => {
-      await delay(SNAPSHOT_SETTLE_MS, undefined, { ref: false });
+      await delay(SNAPSHOT_SETTLE_MS, undefined, { signal: this.#closing.signal });
       if (!this.kept.has(kept)) return;
       const snapshot = await this.#inspector.take(kept.path);
       if (snapshot === undefined) return;
       if (!(await this.#options.worktrees.isPristineAt(kept.path, kept.commit))) return;
       if (!(await this.#inspector.isUnchanged(snapshot))) return;
       this.kept.attachSnapshot(kept, snapshot);
-    })();
+    })().catch(() => {
+      // Closed meanwhile, or the check failed: the worktree stays without a snapshot, and its
+      // next release restores it.
+    });
     this.#settling.add(settling);
     void settling.finally(() => this.#settling.delete(settling));
   }
@@ -181,6 +186,7 @@ export class WorktreeReturns {
    * snapshot thread, and waits for the snapshots under way (they then find nothing to do).
    */
   async close(): Promise<void> {
+    this.#closing.abort();
     await this.kept.handBackAll();
     await this.#inspector.close();
     await Promise.all(this.#settling);

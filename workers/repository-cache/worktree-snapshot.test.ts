@@ -91,6 +91,15 @@ describe('takeWorktreeSnapshot and isWorktreeUnchanged', () => {
     expect(isWorktreeUnchanged(beforeCommit)).toBe(false);
   });
 
+  it('takes none of a worktree in the middle of a merge', async () => {
+    const { worktree, second } = await settledWorktree();
+    const admin = await git(worktree, 'rev-parse', '--absolute-git-dir');
+    await writeFile(join(admin, 'MERGE_HEAD'), `${second}\n`);
+    await delay(SETTLED_MS);
+
+    expect(takeWorktreeSnapshot(worktree)).toBeUndefined();
+  });
+
   it('takes none of a worktree changed too recently to vouch for', async () => {
     const { worktree } = await settledWorktree();
     await writeFile(join(worktree, 'README.md'), 'just now\n');

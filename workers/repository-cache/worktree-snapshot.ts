@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
@@ -130,13 +130,31 @@ export function isWorktreeUnchanged(snapshot: WorktreeSnapshot): boolean {
 }
 
 /**
+ * The files of an operation in progress in a worktree's administrative folder: a merge,
+ * cherry-pick, revert, rebase or bisect, which a restore would end. Such a tree is not
+ * pristine, whatever its files.
+ */
+const OPERATIONS_IN_PROGRESS = [
+  'MERGE_HEAD',
+  'CHERRY_PICK_HEAD',
+  'REVERT_HEAD',
+  'BISECT_LOG',
+  'rebase-merge',
+  'rebase-apply',
+];
+
+/**
  * A linked worktree's administrative folder (its `HEAD`, index and logs), named by its `.git`
  * file; none for a worktree whose `.git` is a folder (walked with the rest); `undefined` when
- * the `.git` file names no folder.
+ * the `.git` file names no folder, or an operation is in progress there.
  */
 function administrativeFolders(worktree: string): string[] | undefined {
   const dotGit = join(worktree, '.git');
-  if (lstatSync(dotGit).isDirectory()) return [];
-  const match = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'));
-  return match === null ? undefined : [resolve(worktree, match[1]!.trim())];
+  const folder = lstatSync(dotGit).isDirectory()
+    ? dotGit
+    : /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1]?.trim();
+  if (folder === undefined) return undefined;
+  const admin = resolve(worktree, folder);
+  if (OPERATIONS_IN_PROGRESS.some((name) => existsSync(join(admin, name)))) return undefined;
+  return admin === dotGit ? [] : [admin];
 }
