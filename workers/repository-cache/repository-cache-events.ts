@@ -29,6 +29,10 @@ export const RepositoryCacheEventType = {
   Eviction: 'eviction',
   /** A worktree left by a crashed process was removed. */
   StaleWorktreeRemoved: 'stale-worktree-removed',
+  /** A job's worktree came back: restored by git, or kept as it was (untouched by the job). */
+  Release: 'release',
+  /** A kept worktree git restored got a snapshot, so its next untouched release skips git. */
+  Snapshot: 'snapshot',
 } as const;
 
 /** One of the values of {@link RepositoryCacheEventType}. */
@@ -66,7 +70,20 @@ export type RepositoryCacheEvent =
       readonly bytes: number;
       readonly lastUsedAt: number;
     }
-  | { readonly type: 'stale-worktree-removed'; readonly url: string; readonly path: string };
+  | { readonly type: 'stale-worktree-removed'; readonly url: string; readonly path: string }
+  | {
+      readonly type: 'release';
+      readonly url: string;
+      readonly path: string;
+      /** Whether git restored it; `false` when its snapshot showed the job changed nothing. */
+      readonly restored: boolean;
+    }
+  | {
+      readonly type: 'snapshot';
+      readonly url: string;
+      readonly path: string;
+      readonly entries: number;
+    };
 
 /** Running totals of events since the cache was opened. */
 export interface RepositoryCacheStats {
@@ -76,6 +93,10 @@ export interface RepositoryCacheStats {
   readonly checkouts: number;
   readonly evictions: number;
   readonly staleWorktreesRemoved: number;
+  readonly releases: number;
+  /** Releases that kept the worktree as it was, without a git restore. */
+  readonly restoresSkipped: number;
+  readonly snapshots: number;
 }
 
 /** Counts events into {@link RepositoryCacheStats} and forwards them to the caller's hook. */
@@ -87,6 +108,9 @@ export class RepositoryCacheEventSink {
     checkouts: 0,
     evictions: 0,
     staleWorktreesRemoved: 0,
+    releases: 0,
+    restoresSkipped: 0,
+    snapshots: 0,
   };
 
   constructor(
@@ -131,6 +155,13 @@ export class RepositoryCacheEventSink {
         return;
       case 'stale-worktree-removed':
         this.#stats.staleWorktreesRemoved += 1;
+        return;
+      case 'release':
+        this.#stats.releases += 1;
+        if (!event.restored) this.#stats.restoresSkipped += 1;
+        return;
+      case 'snapshot':
+        this.#stats.snapshots += 1;
         return;
       default: {
         const unknownEvent: never = event;

@@ -31,7 +31,21 @@ async function setUp(options: { worktreePoolSize: number; keptWorktreeIdleMs?: n
   });
   cleanups.push(() => cache.close());
   const lastCheckout = () => recorder.events.filter((event) => event.type === 'checkout').at(-1);
-  return { repository, commits, cacheDir: folder.path, cache, lastCheckout };
+  const lastRelease = () => recorder.events.filter((event) => event.type === 'release').at(-1);
+  /** Waits (a bounded while) for the snapshot the last restore of a kept worktree is followed by. */
+  const snapshotTaken = async (): Promise<void> => {
+    for (let poll = 0; poll < 200 && recorder.count('snapshot') === 0; poll += 1) await delay(50);
+    if (recorder.count('snapshot') === 0) throw new Error('no snapshot was taken in 10 s');
+  };
+  return {
+    repository,
+    commits,
+    cacheDir: folder.path,
+    cache,
+    lastCheckout,
+    lastRelease,
+    snapshotTaken,
+  };
 }
 
 /** Tampers with a checkout the way a build does: a tracked file changed, one deleted, outputs. */
@@ -48,56 +62,45 @@ async function indexInode(worktree: string): Promise<number> {
   return (await stat(index)).ino;
 }
 
-/**
- * A kept worktree handed out once its snapshot was taken: its first job's release restored it
- * with git, and the snapshot follows once git's changes are past its racy window. Returns the
- * checkout and the inode of its index then.
- */
-async function snapshottedKeptCheckout(
-  cache: RepositoryCache,
-  url: string,
-  commit: string,
-): Promise<{ checkout: Awaited<ReturnType<RepositoryCache['checkout']>>; index: number }> {
-  const first = await cache.checkout({ url, commit, jobId: 'run-1/first' });
-  await first.release();
-  await delay(400);
-  const checkout = await cache.checkout({ url, commit, jobId: 'run-1/second' });
-  expect(checkout.path).toBe(first.path);
-  return { checkout, index: await indexInode(checkout.path) };
-}
-
 describe('RepositoryCache kept worktrees', () => {
   it('keeps a worktree its job left untouched without restoring it', async () => {
-    const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
-    const { checkout, index } = await snapshottedKeptCheckout(cache, repository.path, commits[1]!);
+    const { repository, commits, cache, lastRelease, snapshotTaken } = await setUp({
+      worktreePoolSize: 1,
+    });
+    const url = repository.path;
+    const first = await cache.checkout({ url, commit: commits[1]!, jobId: 'a' });
+    await first.release();
+    await snapshotTaken();
+    const untouched = await cache.checkout({ url, commit: commits[1]!, jobId: 'b' });
+    const index = await indexInode(untouched.path);
 
-    await checkout.release();
-    const next = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'c' });
+    await untouched.release();
+    const next = await cache.checkout({ url, commit: commits[1]!, jobId: 'c' });
 
-    expect(next.path).toBe(checkout.path);
+    expect(lastRelease()).toMatchObject({ path: first.path, restored: false });
+    expect(next.path).toBe(first.path);
     expect(await indexInode(next.path)).toBe(index);
     expect(await git(next.path, 'status', '--porcelain', '--ignored')).toBe('');
+    expect(cache.stats()).toMatchObject({ releases: 2, restoresSkipped: 1, snapshots: 1 });
     await next.release();
   });
 
   it('restores a worktree its job changed, however quickly after the hand-out', async () => {
-    const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
-    const { checkout, index } = await snapshottedKeptCheckout(cache, repository.path, commits[1]!);
-    await checkout.release();
-    const changing = await cache.checkout({
-      url: repository.path,
-      commit: commits[1]!,
-      jobId: 'c',
+    const { repository, commits, cache, lastRelease, snapshotTaken } = await setUp({
+      worktreePoolSize: 1,
     });
-    const snapshotKept = (await indexInode(changing.path)) === index;
+    const url = repository.path;
+    const first = await cache.checkout({ url, commit: commits[1]!, jobId: 'a' });
+    await first.release();
+    await snapshotTaken();
+    const changing = await cache.checkout({ url, commit: commits[1]!, jobId: 'b' });
 
     await dirty(changing.path);
     await changing.release();
-    const next = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'd' });
+    const next = await cache.checkout({ url, commit: commits[1]!, jobId: 'c' });
 
-    expect(snapshotKept).toBe(true);
-    expect(next.path).toBe(checkout.path);
-    expect(await indexInode(next.path)).not.toBe(index);
+    expect(lastRelease()).toMatchObject({ path: first.path, restored: true });
+    expect(next.path).toBe(first.path);
     expect(await readCommitIndex(next.path)).toBe(1);
     expect(await git(next.path, 'status', '--porcelain', '--ignored')).toBe('');
     await next.release();
@@ -112,9 +115,10 @@ describe('RepositoryCache kept worktrees', () => {
       const { repository, commits, cache } = await setUp({ worktreePoolSize: 1 });
       const first = await cache.checkout({ url: repository.path, commit: commits[1]!, jobId: 'a' });
       await first.release();
-      // A process the job left running writes after the restore, before the snapshot is taken.
+      // A process the job left running writes after the restore, before the snapshot is taken
+      // (which then waits long enough to be taken, and refused, before the next checkout).
       await leave(first.path);
-      await delay(400);
+      await delay(1_000);
 
       const second = await cache.checkout({
         url: repository.path,

@@ -116,6 +116,7 @@ export class RepositoryCache {
       worktreePoolSize: options.worktreePoolSize,
       keptWorktreeIdleMs: options.keptWorktreeIdleMs,
       logger,
+      events: this.#events,
       isOpen: () => this.#state === 'open',
     });
     this.#evictionScheduler = new EvictionScheduler(

@@ -4,7 +4,8 @@ import { errorMessage } from '../../core/errors.js';
 import type { RepositoryLocation } from './cache-layout.js';
 import type { ActiveCheckouts } from './active-checkouts.js';
 import { KeptWorktrees, type KeptWorktree } from './kept-worktrees.js';
-import type { RepositoryCacheLogger } from './repository-cache-events.js';
+import { SnapshotPacing } from './snapshot-pacing.js';
+import type { RepositoryCacheEventSink, RepositoryCacheLogger } from './repository-cache-events.js';
 import type { RepositoryLocks } from './repository-lock.js';
 import { WorktreeInspector } from './worktree-inspector.js';
 import type { WorktreeRegistry } from './worktree-registry.js';
@@ -22,6 +23,7 @@ export interface WorktreeReturnsOptions {
   readonly worktreePoolSize: number;
   readonly keptWorktreeIdleMs: number;
   readonly logger: RepositoryCacheLogger;
+  readonly events: RepositoryCacheEventSink;
   /** Whether the cache is open: once it closes, nothing more is kept. */
   readonly isOpen: () => boolean;
 }
@@ -30,21 +32,23 @@ export interface WorktreeReturnsOptions {
  * How a `RepositoryCache`'s released worktrees come back: restored by git unless their
  * snapshot shows the job changed nothing, then kept for the instance's own next checkouts,
  * parked in the shared pool, or removed. Owns the kept worktrees and the thread that
- * snapshots them.
+ * snapshots them; restores are followed by a snapshot as often as jobs leave their worktrees
+ * untouched ({@link SnapshotPacing}).
  */
 export class WorktreeReturns {
   /** The worktrees kept for this instance's next checkouts. */
-  readonly kept: KeptWorktrees;
+  readonly #kept: KeptWorktrees;
   readonly #options: WorktreeReturnsOptions;
   readonly #inspector = new WorktreeInspector();
   /** Snapshots waiting for, or being taken of, worktrees kept after a restore. */
   readonly #settling = new Set<Promise<void>>();
   /** Aborted at close: snapshots still waiting to be taken are not. */
   readonly #closing = new AbortController();
+  readonly #pacing = new SnapshotPacing();
 
   constructor(options: WorktreeReturnsOptions) {
     this.#options = options;
-    this.kept = new KeptWorktrees({
+    this.#kept = new KeptWorktrees({
       capacity: options.worktreePoolSize,
       idleMs: options.keptWorktreeIdleMs,
       handBack: (worktrees) => this.handBack(worktrees),
@@ -53,7 +57,7 @@ export class WorktreeReturns {
 
   /** Takes a kept worktree (see {@link KeptWorktrees.take}). */
   takeKept(repositoryKey: string, commit: string): KeptWorktree | undefined {
-    return this.kept.take(repositoryKey, commit);
+    return this.#kept.take(repositoryKey, commit);
   }
 
   /**
@@ -99,11 +103,16 @@ export class WorktreeReturns {
       snapshot !== undefined && (await this.#inspector.isUnchanged(snapshot))
         ? snapshot
         : undefined;
-    if (untouched !== undefined || (await this.#options.worktrees.makePristine(path, commit))) {
+    if (snapshot !== undefined) this.#pacing.learn(untouched !== undefined);
+    const pristine =
+      untouched !== undefined || (await this.#options.worktrees.makePristine(path, commit));
+    if (pristine) {
+      const url = location.displayUrl;
+      this.#options.events.emit({ type: 'release', url, path, restored: untouched === undefined });
       const kept: KeptWorktree = { location, path, commit, snapshot: untouched };
-      if (this.#options.isOpen() && this.kept.keep(kept)) {
+      if (this.#options.isOpen() && this.#kept.keep(kept)) {
         this.#options.active.delete(path);
-        if (untouched === undefined) this.#snapshotWhenSettled(kept);
+        if (untouched === undefined && this.#pacing.snapshotDue()) this.#snapshotWhenSettled(kept);
         return;
       }
       const parked = await this.#options.locks.withLock(location.key, () =>
@@ -127,12 +136,15 @@ export class WorktreeReturns {
   #snapshotWhenSettled(kept: KeptWorktree): void {
     const settling = (async () => {
       await delay(SNAPSHOT_SETTLE_MS, undefined, { signal: this.#closing.signal });
-      if (!this.kept.has(kept)) return;
+      if (!this.#kept.has(kept)) return;
       const snapshot = await this.#inspector.take(kept.path);
       if (snapshot === undefined) return;
       if (!(await this.#options.worktrees.isPristineAt(kept.path, kept.commit))) return;
       if (!(await this.#inspector.isUnchanged(snapshot))) return;
-      this.kept.attachSnapshot(kept, snapshot);
+      if (!this.#kept.attachSnapshot(kept, snapshot)) return;
+      const { location, path } = kept;
+      const entries = snapshot.paths.length;
+      this.#options.events.emit({ type: 'snapshot', url: location.displayUrl, path, entries });
     })().catch(() => {
       // Closed meanwhile, or the check failed: the worktree stays without a snapshot, and its
       // next release restores it.
@@ -187,7 +199,7 @@ export class WorktreeReturns {
    */
   async close(): Promise<void> {
     this.#closing.abort();
-    await this.kept.handBackAll();
+    await this.#kept.handBackAll();
     await this.#inspector.close();
     await Promise.all(this.#settling);
   }
