@@ -62,23 +62,31 @@ async function indexInode(worktree: string): Promise<number> {
   return (await stat(index)).ino;
 }
 
+/**
+ * A cache keeping one worktree, and job `b`'s checkout of that worktree once it has a
+ * snapshot: job `a`'s release restored it with git, and the snapshot followed.
+ */
+async function snapshottedCheckout() {
+  const context = await setUp({ worktreePoolSize: 1 });
+  const { repository, commits, cache, snapshotTaken } = context;
+  const checkoutOf = (jobId: string) =>
+    cache.checkout({ url: repository.path, commit: commits[1]!, jobId });
+  const first = await checkoutOf('a');
+  await first.release();
+  await snapshotTaken();
+  return { ...context, checkoutOf, checkout: await checkoutOf('b') };
+}
+
 describe('RepositoryCache kept worktrees', () => {
   it('keeps a worktree its job left untouched without restoring it', async () => {
-    const { repository, commits, cache, lastRelease, snapshotTaken } = await setUp({
-      worktreePoolSize: 1,
-    });
-    const url = repository.path;
-    const first = await cache.checkout({ url, commit: commits[1]!, jobId: 'a' });
-    await first.release();
-    await snapshotTaken();
-    const untouched = await cache.checkout({ url, commit: commits[1]!, jobId: 'b' });
+    const { cache, checkoutOf, checkout: untouched, lastRelease } = await snapshottedCheckout();
     const index = await indexInode(untouched.path);
 
     await untouched.release();
-    const next = await cache.checkout({ url, commit: commits[1]!, jobId: 'c' });
+    const next = await checkoutOf('c');
 
-    expect(lastRelease()).toMatchObject({ path: first.path, restored: false });
-    expect(next.path).toBe(first.path);
+    expect(lastRelease()).toMatchObject({ path: untouched.path, restored: false });
+    expect(next.path).toBe(untouched.path);
     expect(await indexInode(next.path)).toBe(index);
     expect(await git(next.path, 'status', '--porcelain', '--ignored')).toBe('');
     expect(cache.stats()).toMatchObject({ releases: 2, restoresSkipped: 1, snapshots: 1 });
@@ -86,21 +94,14 @@ describe('RepositoryCache kept worktrees', () => {
   });
 
   it('restores a worktree its job changed, however quickly after the hand-out', async () => {
-    const { repository, commits, cache, lastRelease, snapshotTaken } = await setUp({
-      worktreePoolSize: 1,
-    });
-    const url = repository.path;
-    const first = await cache.checkout({ url, commit: commits[1]!, jobId: 'a' });
-    await first.release();
-    await snapshotTaken();
-    const changing = await cache.checkout({ url, commit: commits[1]!, jobId: 'b' });
+    const { checkoutOf, checkout: changing, lastRelease } = await snapshottedCheckout();
 
     await dirty(changing.path);
     await changing.release();
-    const next = await cache.checkout({ url, commit: commits[1]!, jobId: 'c' });
+    const next = await checkoutOf('c');
 
-    expect(lastRelease()).toMatchObject({ path: first.path, restored: true });
-    expect(next.path).toBe(first.path);
+    expect(lastRelease()).toMatchObject({ path: changing.path, restored: true });
+    expect(next.path).toBe(changing.path);
     expect(await readCommitIndex(next.path)).toBe(1);
     expect(await git(next.path, 'status', '--porcelain', '--ignored')).toBe('');
     await next.release();
