@@ -63,13 +63,9 @@ const shared = new Map<SpawnPurpose, SpawnerPool>();
 export function sharedSpawner(purpose: SpawnPurpose): SpawnerPool {
   let pool = shared.get(purpose);
   if (pool === undefined) {
-    pool =
-      purpose === 'steps'
-        ? new SpawnerPool(Math.min(2, availableParallelism()))
-        : new SpawnerPool(
-            1,
-            purpose === 'background' ? { niceIncrement: BACKGROUND_NICE_INCREMENT } : {},
-          );
+    const size = purpose === 'steps' ? Math.min(2, availableParallelism()) : 1;
+    const niceIncrement = purpose === 'background' ? BACKGROUND_NICE_INCREMENT : 0;
+    pool = new SpawnerPool(size, { niceIncrement });
     shared.set(purpose, pool);
   }
   return pool;

@@ -213,8 +213,8 @@ export class WorktreeRegistry {
    * changed, added or ignored and no empty folder a clean would delete, by git's own reading:
    * what a restore would leave. Neither command writes (not even a refreshed index), so a
    * snapshot taken before them still describes the tree; settings a job could have written to
-   * the shared repository to hide files (an fsmonitor, untracked-file modes, ignored
-   * submodules) are overridden. Background work.
+   * the shared repository to hide files (an fsmonitor, an untracked cache; untracked-file
+   * modes and ignored submodules by the options) are overridden. Background work.
    */
   async isPristineAt(path: string, commit: string): Promise<boolean> {
     const outcome = await this.git.tryRunInSequence(
@@ -337,8 +337,6 @@ const PRISTINE_CHECK_CONFIG = [
   'core.fsmonitor=false',
   '-c',
   'core.untrackedCache=false',
-  '-c',
-  'status.showUntrackedFiles=all',
 ];
 
 /** Whether a lock reason marks a parked worktree (pristine or, from older releases, cleaned). */
