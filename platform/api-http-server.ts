@@ -109,8 +109,7 @@ async function answer(
       body,
     };
     const result = await handleApiRequest(apiRequest, deps);
-    response.writeHead(result.statusCode ?? 200, { 'content-type': 'application/json' });
-    response.end(result.body);
+    writeJson(response, result.statusCode ?? 200, result.body ?? '');
   } catch (error) {
     deps.logger.error('local API server failed to answer', { error: errorMessage(error) });
     if (!response.headersSent) {
@@ -142,6 +141,23 @@ async function readBody(
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
-  response.end(JSON.stringify(body));
+  writeJson(response, status, JSON.stringify(body), { connection: 'close' });
+}
+
+/**
+ * Answers `body` with its length declared: `writeHead` builds the header at once, and without
+ * a length Node would send the body chunked, as three socket writes instead of one.
+ */
+function writeJson(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
 }

@@ -57,3 +57,29 @@ describe('ApiHttpServer.close', () => {
     }
   });
 });
+
+describe('ApiHttpServer answers', () => {
+  it.each([
+    ['an answer of a route', 'GET', '/healthz', undefined, 200],
+    ['an answer of the server itself', 'POST', '/v1/runs', 'x'.repeat(2 * 1024 * 1024), 413],
+  ])(
+    'declare their length instead of being sent chunked: %s',
+    async (_, method, path, body, status) => {
+      // Arrange
+      const server = await ApiHttpServer.start({ port: 0, deps: stack.current.deps });
+      try {
+        // Act
+        const response = await fetch(`${server.url}${path}`, { method, body });
+        const text = await response.text();
+
+        // Assert
+        expect(response.status).toBe(status);
+        expect(response.headers.get('transfer-encoding')).toBeNull();
+        expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+        expect(JSON.parse(text)).toBeTypeOf('object');
+      } finally {
+        await server.close();
+      }
+    },
+  );
+});
