@@ -2,6 +2,7 @@ import type postgres from 'postgres';
 import type { RunStatusEvent } from '../../core/contracts/status-events.js';
 import type { SubmissionRecord } from '../../core/ports/run-repository.js';
 import type { StatusEventSink } from '../../core/ports/status-event-sink.js';
+import type { StatusOutboxDeletions } from './status-outbox-deletions.js';
 
 /** Most events one flush sends; a longer queue is sent by the next calls. */
 const FLUSH_LIMIT = 500;
@@ -25,6 +26,13 @@ interface OutboxRow {
   argo_workflow_name: string | null;
 }
 
+/** What the flushes work with: the pool, the deletions of sent events, and the status links. */
+export interface StatusOutbox {
+  readonly sql: postgres.Sql;
+  readonly deletions: StatusOutboxDeletions;
+  readonly targetUrl: StatusTargetUrl;
+}
+
 /** A row of {@link recordSubmissionAndFlush}: the run named, and one claimed event if any. */
 interface SubmissionRow {
   named: string;
@@ -39,16 +47,17 @@ interface SubmissionRow {
  * are queued and not claimed by another flusher (`SKIP LOCKED`, so concurrent flushers take
  * different events and never wait), answering each with its run's current workflow for
  * `target_url`; most calls find nothing and end there. The events are sent in run and sequence
- * order with no transaction open, then deleted. A failing sink gives the claims back, so the
+ * order with no transaction open, then deleted (with other senders' events, see
+ * {@link StatusOutboxDeletions}). A failing sink gives the claims back, so the
  * events stay queued for the next call, and throws; a flusher that dies leaves claims that
  * lapse, so delivery is at least once.
  */
 export async function flushStatusOutbox(
-  sql: postgres.Sql,
+  outbox: StatusOutbox,
   sink: StatusEventSink,
-  targetUrl: StatusTargetUrl,
   runId: string | undefined,
 ): Promise<number> {
+  const { sql } = outbox;
   const rows = await sql<OutboxRow[]>`
     WITH taken AS (
       SELECT run_id, sequence FROM status_event_outbox
@@ -65,7 +74,7 @@ export async function flushStatusOutbox(
     RETURNING o.run_id, o.sequence, o.event,
       (SELECT argo_workflow_name FROM pipeline_runs r WHERE r.id = o.run_id)
         AS argo_workflow_name`;
-  return sendClaimed(sql, sink, targetUrl, rows);
+  return sendClaimed(outbox, sink, rows);
 }
 
 /**
@@ -78,12 +87,12 @@ export async function flushStatusOutbox(
  * events not deleted are sent again once their claims lapse.
  */
 export async function recordSubmissionAndFlush(
-  sql: postgres.Sql,
+  outbox: StatusOutbox,
   sink: StatusEventSink,
-  targetUrl: StatusTargetUrl,
   runId: string,
   workflowName: string,
 ): Promise<SubmissionRecord | undefined> {
+  const { sql } = outbox;
   const rows = await sql<SubmissionRow[]>`
     WITH named AS (
       UPDATE pipeline_runs SET argo_workflow_name = ${workflowName}, updated_at = now()
@@ -112,7 +121,7 @@ export async function recordSubmissionAndFlush(
       : [{ run_id, sequence, event, argo_workflow_name }],
   );
   try {
-    return { sent: await sendClaimed(sql, sink, targetUrl, claimed) };
+    return { sent: await sendClaimed(outbox, sink, claimed) };
   } catch (error) {
     return { sent: 0, sendFailure: error };
   }
@@ -123,9 +132,8 @@ export async function recordSubmissionAndFlush(
  * a failing sink gives the claims back and throws.
  */
 async function sendClaimed(
-  sql: postgres.Sql,
+  { sql, deletions, targetUrl }: StatusOutbox,
   sink: StatusEventSink,
-  targetUrl: StatusTargetUrl,
   rows: readonly OutboxRow[],
 ): Promise<number> {
   if (rows.length === 0) return 0;
@@ -147,9 +155,7 @@ async function sendClaimed(
       WHERE o.run_id = taken.run_id AND o.sequence = taken.sequence`.catch(() => undefined);
     throw error;
   }
-  await sql`
-    DELETE FROM status_event_outbox o USING ${taken()}
-    WHERE o.run_id = taken.run_id AND o.sequence = taken.sequence`;
+  await deletions.delete(ordered);
   return rows.length;
 }
 

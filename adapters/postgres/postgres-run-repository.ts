@@ -35,11 +35,13 @@ import { TransitionOutcome, type TransitionResult } from '../../core/transitions
 import {
   flushStatusOutbox,
   recordSubmissionAndFlush,
+  type StatusOutbox,
   type StatusTargetUrl,
 } from './flush-status-outbox.js';
 import { insertRun } from './insert-run.js';
 import { loadRunSnapshot } from './load-run-snapshot.js';
 import { storeOperation } from './postgres-errors.js';
+import { StatusOutboxDeletions } from './status-outbox-deletions.js';
 import {
   isUuid,
   RUN_COLUMNS_SQL,
@@ -80,12 +82,16 @@ export interface PostgresRunRepositoryOptions {
  */
 export class PostgresRunRepository implements RunRepository {
   readonly #sql: postgres.Sql;
-  readonly #targetUrl: StatusTargetUrl;
+  readonly #outbox: StatusOutbox;
   readonly #now: () => Date;
 
   constructor(options: PostgresRunRepositoryOptions) {
     this.#sql = options.sql;
-    this.#targetUrl = options.statusTargetUrl ?? (() => null);
+    this.#outbox = {
+      sql: options.sql,
+      deletions: new StatusOutboxDeletions({ sql: options.sql }),
+      targetUrl: options.statusTargetUrl ?? (() => null),
+    };
     this.#now = options.now ?? (() => new Date());
   }
 
@@ -152,13 +158,7 @@ export class PostgresRunRepository implements RunRepository {
   ): Promise<SubmissionRecord> {
     if (!isUuid(runId)) return Promise.reject(new RunNotFoundError(runId));
     return storeOperation('record a submission', async () => {
-      const recorded = await recordSubmissionAndFlush(
-        this.#sql,
-        sink,
-        this.#targetUrl,
-        runId,
-        workflowName,
-      );
+      const recorded = await recordSubmissionAndFlush(this.#outbox, sink, runId, workflowName);
       if (recorded === undefined) throw new RunNotFoundError(runId);
       return recorded;
     });
@@ -257,9 +257,7 @@ export class PostgresRunRepository implements RunRepository {
 
   flushStatusEvents(sink: StatusEventSink, runId?: string): Promise<number> {
     if (runId !== undefined && !isUuid(runId)) return Promise.resolve(0);
-    return storeOperation('send status events', () =>
-      flushStatusOutbox(this.#sql, sink, this.#targetUrl, runId),
-    );
+    return storeOperation('send status events', () => flushStatusOutbox(this.#outbox, sink, runId));
   }
 
   /** The run of a task or step, by the execution's id. */

@@ -1,0 +1,57 @@
+import type postgres from 'postgres';
+
+/** A status event in the outbox: its run and its sequence within the run. */
+export interface OutboxEventKey {
+  readonly run_id: string;
+  readonly sequence: string;
+}
+
+/** The events one statement deletes, and the callers' promise of it. */
+interface DeletionBatch {
+  readonly keys: OutboxEventKey[];
+  readonly deleted: Promise<void>;
+}
+
+/**
+ * Deletes sent status events from the outbox, the events of many senders in one statement, as
+ * a database groups commits: at most one delete is in flight, and the events sent meanwhile go
+ * together in the next. A sender alone waits for no one (its delete starts at once); under load
+ * the outbox costs a fraction of a statement per send instead of one. Each sender's promise
+ * settles with the statement that deleted its events, so a failure still reaches every sender
+ * it concerns (their events stay claimed, and are sent again once the claims lapse).
+ */
+export class StatusOutboxDeletions {
+  readonly #sql: postgres.Sql;
+  /** The batch still taking events: its statement has not started. */
+  #open: DeletionBatch | undefined;
+  /** Settles when the last batch started has finished, whatever its outcome. */
+  #previous: Promise<unknown> = Promise.resolve();
+
+  constructor(options: { readonly sql: postgres.Sql }) {
+    this.#sql = options.sql;
+  }
+
+  /** Deletes `keys` with the next statement; resolves once it has run. */
+  delete(keys: readonly OutboxEventKey[]): Promise<void> {
+    if (keys.length === 0) return Promise.resolve();
+    const batch = this.#open ?? this.#openBatch();
+    batch.keys.push(...keys);
+    return batch.deleted;
+  }
+
+  #openBatch(): DeletionBatch {
+    const keys: OutboxEventKey[] = [];
+    const deleted = this.#previous.then(async () => {
+      // From here on, events join the next batch.
+      this.#open = undefined;
+      await this.#sql`
+        DELETE FROM status_event_outbox o
+        USING unnest(${this.#sql.array(keys.map((key) => key.run_id))}::uuid[],
+          ${this.#sql.array(keys.map((key) => key.sequence))}::bigint[]) AS sent (run_id, sequence)
+        WHERE o.run_id = sent.run_id AND o.sequence = sent.sequence`;
+    });
+    this.#previous = deleted.catch(() => undefined);
+    this.#open = { keys, deleted };
+    return this.#open;
+  }
+}
