@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '../../core/errors.js';
@@ -48,6 +49,9 @@ export class WorktreeReturns {
 
   constructor(options: WorktreeReturnsOptions) {
     this.#options = options;
+    // Each snapshot waiting to be taken listens once, until its wait ends: as many as worktrees
+    // were released in the last SNAPSHOT_SETTLE_MS, which is no leak at any count.
+    setMaxListeners(0, this.#closing.signal);
     this.#kept = new KeptWorktrees({
       capacity: options.worktreePoolSize,
       idleMs: options.keptWorktreeIdleMs,
