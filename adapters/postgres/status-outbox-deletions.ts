@@ -6,6 +6,12 @@ export interface OutboxEventKey {
   readonly sequence: string;
 }
 
+/**
+ * Most events one statement deletes; more wait for the next. One call's events always go
+ * together (a flush sends at most a few hundred).
+ */
+const MAX_KEYS_PER_DELETE = 1000;
+
 /** The events one statement deletes, and the callers' promise of it. */
 interface DeletionBatch {
   readonly keys: OutboxEventKey[];
@@ -34,7 +40,9 @@ export class StatusOutboxDeletions {
   /** Deletes `keys` with the next statement; resolves once it has run. */
   delete(keys: readonly OutboxEventKey[]): Promise<void> {
     if (keys.length === 0) return Promise.resolve();
-    const batch = this.#open ?? this.#openBatch();
+    const open = this.#open;
+    const batch =
+      open === undefined || open.keys.length >= MAX_KEYS_PER_DELETE ? this.#openBatch() : open;
     batch.keys.push(...keys);
     return batch.deleted;
   }
@@ -43,15 +51,15 @@ export class StatusOutboxDeletions {
     const keys: OutboxEventKey[] = [];
     const deleted = this.#previous.then(async () => {
       // From here on, events join the next batch.
-      this.#open = undefined;
-      const runIds = this.#sql.array(keys.map((key) => key.run_id));
+      if (this.#open?.keys === keys) this.#open = undefined;
+      const runIds = this.#sql.array([...new Set(keys.map((key) => key.run_id))]);
       // The `ANY` repeats the join's condition on the key's first column so that the planner
       // has an index path: on the join alone it scans the whole table, which a busy outbox
       // fills with dead rows between vacuums (one scan per batch took a tenth of Postgres's
       // time under load).
       await this.#sql`
         DELETE FROM status_event_outbox o
-        USING unnest(${runIds}::uuid[],
+        USING unnest(${this.#sql.array(keys.map((key) => key.run_id))}::uuid[],
           ${this.#sql.array(keys.map((key) => key.sequence))}::bigint[]) AS sent (run_id, sequence)
         WHERE o.run_id = ANY(${runIds}::uuid[])
           AND o.run_id = sent.run_id AND o.sequence = sent.sequence`;

@@ -66,18 +66,26 @@ describe('StatusOutboxDeletions', () => {
     const deletions = new StatusOutboxDeletions({ sql });
     deletes.length = 0;
     let later: Promise<void>[] = [];
+    let firstDeleted = false;
+    let firstDeletedBeforeTheNext: boolean | undefined;
     onDelete = () => {
-      onDelete = () => undefined;
+      onDelete = () => {
+        onDelete = () => undefined;
+        firstDeletedBeforeTheNext = firstDeleted;
+      };
       later = others.map((key) => deletions.delete([key]));
     };
 
     // Act
-    await deletions.delete([first as OutboxEventKey]);
+    await deletions.delete([first as OutboxEventKey]).then(() => {
+      firstDeleted = true;
+    });
     await Promise.all(later);
 
-    // Assert
+    // Assert: two statements, the second only once the first had run.
     expect(later).toHaveLength(3);
     expect(deletes).toHaveLength(2);
+    expect(firstDeletedBeforeTheNext).toBe(true);
     expect(await queuedSequences((first as OutboxEventKey).run_id)).toEqual([]);
   });
 
