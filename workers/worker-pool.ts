@@ -73,6 +73,10 @@ export async function startWorkerPool(options: WorkerPoolOptions): Promise<Runni
       ) {
         metrics.recordCacheLookup(CacheName.repository, false);
       }
+      if (event.type === RepositoryCacheEventType.Release) {
+        metrics.recordWorktreeRelease(event.restored);
+      }
+      if (event.type === RepositoryCacheEventType.Snapshot) metrics.recordWorktreeSnapshot();
     },
   });
   const releases: (() => Promise<void>)[] = [() => repositories.close()];

@@ -51,6 +51,20 @@ describe('WorkerMetrics', () => {
     expect(text).toContain('forge_worker_cache_lookups_total{cache="config",result="miss"} 1');
   });
 
+  it('counts worktrees given back by result, and the snapshots taken of them', async () => {
+    const metrics = new WorkerMetrics({ processMetrics: false });
+
+    metrics.recordWorktreeRelease(true);
+    metrics.recordWorktreeRelease(false);
+    metrics.recordWorktreeRelease(false);
+    metrics.recordWorktreeSnapshot();
+    const text = await metrics.metrics();
+
+    expect(text).toContain('forge_worker_worktree_releases_total{result="restored"} 1');
+    expect(text).toContain('forge_worker_worktree_releases_total{result="untouched"} 2');
+    expect(text).toContain('forge_worker_worktree_snapshots_total 1');
+  });
+
   it('keeps a registry per instance, with its default labels and process metrics', async () => {
     const discovery = new WorkerMetrics({ defaultLabels: { pool: 'discovery' } });
     const task = new WorkerMetrics({ defaultLabels: { pool: 'task' } });

@@ -51,6 +51,11 @@ const RECEIVE_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 12
  * - `forge_worker_invalid_messages_total{queue}`: messages that are not job messages;
  * - `forge_worker_cache_lookups_total{cache,result}`: repository and CUE cache hits and misses,
  *   counted by job handlers through {@link WorkerMetrics.recordCacheLookup};
+ * - `forge_worker_worktree_releases_total{result}`: worktrees jobs gave back, `restored` by git
+ *   or kept `untouched` (the job changed nothing, so git was skipped); a low share untouched
+ *   is normal for builds that write outputs into their worktree;
+ * - `forge_worker_worktree_snapshots_total`: snapshots taken of restored worktrees, which
+ *   let their next untouched release skip git;
  * - prom-client's default process metrics (`process_*`, `nodejs_*`) unless turned off.
  */
 export class WorkerMetrics implements JobWorkerMetrics, CacheLookupRecorder {
@@ -63,6 +68,8 @@ export class WorkerMetrics implements JobWorkerMetrics, CacheLookupRecorder {
   readonly #receiveLatency: Histogram<'queue'>;
   readonly #invalidMessages: Counter<'queue'>;
   readonly #cacheLookups: Counter<'cache' | 'result'>;
+  readonly #worktreeReleases: Counter<'result'>;
+  readonly #worktreeSnapshots: Counter;
 
   constructor(options: WorkerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -113,6 +120,17 @@ export class WorkerMetrics implements JobWorkerMetrics, CacheLookupRecorder {
       labelNames: ['cache', 'result'] as const,
       registers,
     });
+    this.#worktreeReleases = new Counter({
+      name: 'forge_worker_worktree_releases_total',
+      help: 'Worktrees given back by jobs, by result: restored by git, or kept untouched.',
+      labelNames: ['result'] as const,
+      registers,
+    });
+    this.#worktreeSnapshots = new Counter({
+      name: 'forge_worker_worktree_snapshots_total',
+      help: 'Snapshots taken of restored worktrees, so that an untouched release skips git.',
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -150,5 +168,15 @@ export class WorkerMetrics implements JobWorkerMetrics, CacheLookupRecorder {
   /** Counts lookups (one by default) in the repository cache or the CUE configuration cache. */
   recordCacheLookup(cache: CacheName, hit: boolean, count = 1): void {
     if (count > 0) this.#cacheLookups.inc({ cache, result: hit ? 'hit' : 'miss' }, count);
+  }
+
+  /** Counts a worktree given back: `restored` by git, or kept as the job left it. */
+  recordWorktreeRelease(restored: boolean): void {
+    this.#worktreeReleases.inc({ result: restored ? 'restored' : 'untouched' });
+  }
+
+  /** Counts a snapshot taken of a restored worktree. */
+  recordWorktreeSnapshot(): void {
+    this.#worktreeSnapshots.inc();
   }
 }
