@@ -66,7 +66,7 @@ export class WorktreeReturns {
 
   /**
    * The idempotent `release` of a checkout; a failed release may be tried again. `snapshot` is
-   * the worktree as it was handed out, when it could be taken.
+   * the kept worktree's snapshot, taken after git last restored it, when it has one.
    */
   releaser(
     location: RepositoryLocation,
