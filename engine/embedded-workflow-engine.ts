@@ -17,10 +17,11 @@ export const DEFAULT_JOB_TIMEOUTS: JobTimeouts = { discovery: 900, task: 7200, r
 
 /**
  * Reads of the in-memory job store while waiting for a job. A plane that signals job changes
- * (the embedded one) wakes the wait at once, so these reads are a fallback: a hundred jobs
- * waited on at once cost a read each every half second at most, not every few milliseconds.
+ * (the embedded one) wakes the wait at each change of status, so these reads are only a
+ * safety net: a hundred jobs waiting in the queue cost a read each every second or two, not
+ * several in the first half second, when the workers are starting the first of them.
  */
-export const EMBEDDED_POLL_INTERVAL: PollInterval = { initialMs: 50, maxMs: 500 };
+export const EMBEDDED_POLL_INTERVAL: PollInterval = { initialMs: 1_000, maxMs: 2_000 };
 
 /** Options of {@link EmbeddedWorkflowEngine}. */
 export interface EmbeddedWorkflowEngineOptions {

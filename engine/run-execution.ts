@@ -281,10 +281,11 @@ export class RunExecution {
       } catch {
         record = undefined;
       }
-      if (record === undefined || isTerminalJobStatus(record.status) || Date.now() >= giveUpAt) {
+      const remainingMs = giveUpAt - Date.now();
+      if (record === undefined || isTerminalJobStatus(record.status) || remainingMs <= 0) {
         return record;
       }
-      await new Promise((resolve) => setTimeout(resolve, pollInterval.maxMs));
+      await pauseUntilChange(plane.jobChanges, record, Math.min(pollInterval.maxMs, remainingMs));
     }
   }
 
@@ -394,3 +395,24 @@ function reasonOf(error: unknown, signal: AbortSignal): string {
   }
   return error === undefined ? 'no reason was recorded' : errorMessage(error);
 }
+
+/** Waits `ms`, or less when the plane signals a change of the job's status from `seen`'s. */
+async function pauseUntilChange(
+  changes: JobChangeSignal | undefined,
+  seen: JobRecord,
+  ms: number,
+): Promise<void> {
+  const over = new AbortController();
+  const timer = setTimeout(() => over.abort(PAUSE_OVER), ms);
+  try {
+    await (changes === undefined
+      ? new Promise((resolve) => over.signal.addEventListener('abort', resolve, { once: true }))
+      : changes.nextStatusChange(seen.job_id, over.signal, seen.status));
+  } finally {
+    clearTimeout(timer);
+    over.abort(PAUSE_OVER);
+  }
+}
+
+/** The reason a pause's own signal is aborted with (no `DOMException` built per pause). */
+const PAUSE_OVER = Symbol('pause over');
