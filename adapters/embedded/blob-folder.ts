@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, posix, resolve, sep } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
 import { blobKeyProblem } from '../../core/job-plane/blob-key-rules.js';
 import { blobLocation } from '../../core/job-plane/blob-keys.js';
@@ -15,6 +23,21 @@ export interface BlobMetadata {
 /** S3's bucket naming rules, which also keep a bucket name from leaving the root folder. */
 export const BUCKET_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/**
+ * The content type a key's extension says, for the extensions of the job plane's keys (DESIGN.md
+ * section 5): a blob put with exactly that type needs no metadata file.
+ */
+const CONTENT_TYPE_BY_EXTENSION: ReadonlyMap<string, string> = new Map([
+  ['.json', 'application/json'],
+  ['.log', 'text/plain; charset=utf-8'],
+  ['.txt', 'text/plain; charset=utf-8'],
+]);
+
+/** The content type `key`'s extension says, if it is one of {@link CONTENT_TYPE_BY_EXTENSION}. */
+export function contentTypeOfKey(key: string): string | undefined {
+  return CONTENT_TYPE_BY_EXTENSION.get(posix.extname(key).toLowerCase());
+}
+
 /** Bodies up to this size are written synchronously (see {@link BlobFolder}). */
 const SYNC_WRITE_MAX_BYTES = 256 * 1024;
 
@@ -22,6 +45,9 @@ const SYNC_WRITE_MAX_BYTES = 256 * 1024;
  * The on-disk layout of the embedded blob store, shared by the store and the URL handler:
  * `<root>/<bucket>/<key>` holds a blob's bytes (the S3 key layout, one folder per bucket),
  * `<root>/.metadata/<bucket>/<key>` its metadata as JSON, `<root>/.tmp/` files being written.
+ * A blob whose content type is the one its key's extension says ({@link contentTypeOfKey}:
+ * every log and result of the job plane) has no metadata file: recording it would cost a folder,
+ * a file and a rename per blob for nothing the key does not already say.
  * Bucket names follow S3's rules and keys `blobKeyProblem`'s, so no path leaves its bucket's
  * folder. As on any file system, a key cannot be both a blob and a prefix of another blob
  * (`a` and `a/b`); S3 allows that, the key layout of DESIGN.md never needs it.
@@ -61,10 +87,19 @@ export class BlobFolder {
     }
   }
 
-  /** The blob's metadata; empty when none was recorded. */
+  /**
+   * The blob's metadata: what was recorded, else the content type its key's extension says
+   * (see {@link BlobFolder.writeMetadata}); empty when neither says anything.
+   */
   async readMetadata(bucket: string, key: string): Promise<BlobMetadata> {
+    let text: string;
     try {
-      const text = await readFile(this.metadataPath('read', bucket, key), 'utf8');
+      text = await readFile(this.metadataPath('read', bucket, key), 'utf8');
+    } catch (error) {
+      const inferred = isMissing(error) ? contentTypeOfKey(key) : undefined;
+      return inferred === undefined ? {} : { contentType: inferred };
+    }
+    try {
       const parsed = JSON.parse(text) as { contentType?: unknown };
       return typeof parsed.contentType === 'string' ? { contentType: parsed.contentType } : {};
     } catch {
@@ -107,9 +142,20 @@ export class BlobFolder {
     }
   }
 
-  /** Records the blob's metadata atomically. */
+  /**
+   * Records the blob's metadata atomically; when the key's extension says it all (the content
+   * type is the extension's, or neither has one), deletes any record of an earlier put instead.
+   */
   writeMetadata(bucket: string, key: string, metadata: BlobMetadata): void {
     const path = this.metadataPath('write', bucket, key);
+    if (metadata.contentType === contentTypeOfKey(key)) {
+      try {
+        unlinkSync(path);
+      } catch (error) {
+        if (!isMissing(error)) throw fileError('write', bucket, key, error);
+      }
+      return;
+    }
     this.#replaceNow(bucket, key, path, new TextEncoder().encode(JSON.stringify(metadata)));
   }
 

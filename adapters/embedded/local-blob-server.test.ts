@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,41 @@ describe('LocalBlobServer', () => {
     expect(response.headers.get('content-length')).toBe('9');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await response.text()).toBe('compiled\n');
+  });
+
+  it("records no metadata for a blob whose key's extension says its content type", async () => {
+    // Arrange
+    const results = new EmbeddedBlobStore({ root, bucket: 'typed-results', presigner: server });
+
+    // Act
+    await results.put('run-1/phases/build/api/compile.json', '{}', {
+      contentType: 'application/json',
+    });
+    const response = await fetch(await results.presignGet('run-1/phases/build/api/compile.json'));
+
+    // Assert
+    expect(response.headers.get('content-type')).toBe('application/json');
+    await expect(readdir(join(root, '.metadata', 'typed-results'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('records a content type the key does not say, and forgets it once a put says what the key says', async () => {
+    // Arrange
+    const typedKey = 'run-1/build/api/report.log';
+    const served = async (): Promise<string | null> =>
+      (await fetch(await store.presignGet(typedKey))).headers.get('content-type');
+
+    // Act
+    await store.put(typedKey, '<p>ok</p>', { contentType: 'text/html' });
+    const recorded = await served();
+    await store.put(typedKey, 'ok\n', { contentType: 'text/plain; charset=utf-8' });
+    const inferred = await served();
+    await store.put(typedKey, 'ok\n');
+    const untyped = await served();
+
+    // Assert
+    expect(recorded).toBe('text/html');
+    expect(inferred).toBe('text/plain; charset=utf-8');
+    expect(untyped).toBe('application/octet-stream');
   });
 
   it('answers HEAD with the headers only', async () => {
