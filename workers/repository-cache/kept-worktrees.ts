@@ -1,5 +1,5 @@
 import type { RepositoryLocation } from './cache-layout.js';
-import type { WorktreeSnapshot } from './worktree-snapshot.js';
+import type { HeldSnapshot } from './worktree-inspector.js';
 
 /** A released worktree this cache keeps for its own next checkouts, pristine at `commit`. */
 export interface KeptWorktree {
@@ -8,7 +8,7 @@ export interface KeptWorktree {
   /** The full SHA its files are exactly. */
   readonly commit: string;
   /** Its pristine state as git made it, when one could be taken (see `WorktreeSnapshot`). */
-  readonly snapshot?: WorktreeSnapshot | undefined;
+  readonly snapshot?: HeldSnapshot | undefined;
 }
 
 /** Options of {@link KeptWorktrees}. */
@@ -78,7 +78,7 @@ export class KeptWorktrees {
    * Records `snapshot` on `worktree` if this very keep of it still stands (it was neither
    * taken nor handed back meanwhile); whether it did.
    */
-  attachSnapshot(worktree: KeptWorktree, snapshot: WorktreeSnapshot): boolean {
+  attachSnapshot(worktree: KeptWorktree, snapshot: HeldSnapshot): boolean {
     const kept = this.#byRepository.get(worktree.location.key);
     const index = kept?.indexOf(worktree) ?? -1;
     if (kept === undefined || index < 0) return false;

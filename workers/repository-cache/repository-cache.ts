@@ -325,8 +325,9 @@ export class RepositoryCache {
     const kept = this.#returns.takeKept(location.key, sha);
     if (kept === undefined) return undefined;
     const { path } = kept;
+    // A snapshot describes the commit it was taken at: one checked out in place has none.
+    if (kept.commit !== sha) this.#returns.releaseSnapshot(kept.snapshot);
     const handOut = (commit: string, atCommit: boolean): RepositoryCheckout => {
-      // A snapshot describes the commit it was taken at: one checked out in place has none.
       const snapshot = atCommit ? kept.snapshot : undefined;
       const release = this.#returns.releaser(location, path, commit, snapshot);
       this.#active.set(path, { key: location.key, jobId: request.jobId, release });
@@ -347,6 +348,7 @@ export class RepositoryCache {
     };
     if (statSync(path, { throwIfNoEntry: false }) === undefined) {
       // Someone deleted its folder: unregister it, and check out afresh.
+      this.#returns.releaseSnapshot(kept.snapshot);
       await this.#returns.remove(location, path).catch(() => undefined);
       return undefined;
     }

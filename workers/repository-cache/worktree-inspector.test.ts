@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createTestRepository, git } from '../../test/support/git-repository.js';
 import { useCleanups } from '../../test/support/repository-cache-fixtures.js';
 import { WorktreeInspector } from './worktree-inspector.js';
+import { MAX_HELD_SNAPSHOTS } from './worktree-inspector-thread.js';
 
 const cleanups = useCleanups();
 
@@ -31,9 +32,37 @@ describe('WorktreeInspector', () => {
     await writeFile(join(worktree, 'README.md'), 'changed\n');
     const after = snapshot !== undefined && (await inspector.isUnchanged(snapshot));
 
-    expect(snapshot?.paths).toContain(join(worktree, 'README.md'));
+    // The worktree, its two files and its folder, and its administrative files.
+    expect(snapshot?.entries).toBeGreaterThan(4);
     expect(before).toBe(true);
     expect(after).toBe(false);
+  });
+
+  it('answers "changed" for a snapshot it was told to release', async () => {
+    const inspector = new WorktreeInspector();
+    cleanups.push(() => inspector.close());
+    const worktree = await settledWorktree();
+    const kept = await inspector.take(worktree);
+    const released = await inspector.take(worktree);
+
+    inspector.release(released);
+
+    expect(kept !== undefined && (await inspector.isUnchanged(kept))).toBe(true);
+    expect(released !== undefined && (await inspector.isUnchanged(released))).toBe(false);
+  });
+
+  it(`holds at most ${MAX_HELD_SNAPSHOTS} snapshots, dropping the oldest`, async () => {
+    const inspector = new WorktreeInspector();
+    cleanups.push(() => inspector.close());
+    const worktree = await settledWorktree();
+    const oldest = await inspector.take(worktree);
+    const newer = await Promise.all(
+      Array.from({ length: MAX_HELD_SNAPSHOTS }, () => inspector.take(worktree)),
+    );
+    const newest = newer.at(-1);
+
+    expect(oldest !== undefined && (await inspector.isUnchanged(oldest))).toBe(false);
+    expect(newest !== undefined && (await inspector.isUnchanged(newest))).toBe(true);
   });
 
   it('answers on the safe side once closed: no snapshot, and changed', async () => {

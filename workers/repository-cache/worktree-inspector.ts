@@ -4,9 +4,19 @@ import { siblingModuleUrl, startModuleThread } from '../../adapters/child-proces
 import type {
   InspectorAnswer,
   InspectorQuestion,
+  InspectorRelease,
   InspectorRequest,
 } from './worktree-inspector-thread.js';
-import type { WorktreeSnapshot } from './worktree-snapshot.js';
+
+/**
+ * A `WorktreeSnapshot` the inspector's thread holds: its id there, and how many entries it
+ * has. Ids are never reused, so a snapshot a thread that died held (or one it dropped) is
+ * never taken for another: its check answers "changed".
+ */
+export interface HeldSnapshot {
+  readonly id: number;
+  readonly entries: number;
+}
 
 /** Options of {@link WorktreeInspector}. */
 export interface WorktreeInspectorOptions {
@@ -18,18 +28,20 @@ export interface WorktreeInspectorOptions {
 }
 
 /**
- * Takes and checks {@link WorktreeSnapshot}s on a thread of its own, started at the first
- * question: a snapshot is an `lstat` per entry, some 7 microseconds each, which a worker
- * releasing a wave of worktrees would otherwise spend on its event loop while the next jobs
- * wait to start. Every failure answers on the safe side: no snapshot, or "changed" (the
- * worktree is then restored by git). The thread keeps the process alive only while it has
- * questions to answer, and is started again after it dies; after a question it could not
- * answer in time, none is asked again.
+ * Takes and checks `WorktreeSnapshot`s on a thread of its own, started at the first question,
+ * which keeps them ({@link HeldSnapshot}): a snapshot is an `lstat` per entry, some 5
+ * microseconds each, which a worker releasing a wave of worktrees would otherwise spend on its
+ * event loop while the next jobs wait to start, and its paths would cross the thread at every
+ * check. Every failure answers on the safe side: no snapshot, or "changed" (the worktree is
+ * then restored by git). The thread keeps the process alive only while it has questions to
+ * answer, and is started again after it dies; after a question it could not answer in time,
+ * none is asked again.
  */
 export class WorktreeInspector {
   readonly #timeoutMs: number;
   #thread: Worker | undefined;
   #nextId = 1;
+  #nextSnapshotId = 1;
   readonly #pending = new Map<number, (answer: InspectorAnswer | undefined) => void>();
   /** Closed, or a question went unanswered in time: every answer is the safe one from then on. */
   #closed = false;
@@ -38,16 +50,28 @@ export class WorktreeInspector {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  /** A snapshot of the worktree at `worktree`, when one can vouch for it (see `takeWorktreeSnapshot`). */
-  async take(worktree: string): Promise<WorktreeSnapshot | undefined> {
-    const answer = await this.#ask({ op: 'take', worktree });
-    return answer?.op === 'take' ? answer.snapshot : undefined;
+  /**
+   * A snapshot of the worktree at `worktree`, held by the thread until {@link WorktreeInspector.release}d, when
+   * one can vouch for it (see `takeWorktreeSnapshot`).
+   */
+  async take(worktree: string): Promise<HeldSnapshot | undefined> {
+    const snapshotId = this.#nextSnapshotId;
+    this.#nextSnapshotId += 1;
+    const answer = await this.#ask({ op: 'take', worktree, snapshotId });
+    if (answer?.op !== 'take' || answer.entries === undefined) return undefined;
+    return { id: snapshotId, entries: answer.entries };
   }
 
   /** Whether the worktree of `snapshot` is still exactly as it was then. */
-  async isUnchanged(snapshot: WorktreeSnapshot): Promise<boolean> {
-    const answer = await this.#ask({ op: 'check', snapshot });
+  async isUnchanged(snapshot: HeldSnapshot): Promise<boolean> {
+    const answer = await this.#ask({ op: 'check', snapshotId: snapshot.id });
     return answer?.op === 'check' && answer.unchanged;
+  }
+
+  /** Lets the thread drop `snapshot`, which no later check will ask about. */
+  release(snapshot: HeldSnapshot | undefined): void {
+    if (snapshot === undefined || this.#thread === undefined) return;
+    this.#thread.postMessage({ op: 'release', snapshotId: snapshot.id } satisfies InspectorRelease);
   }
 
   /**

@@ -8,9 +8,9 @@ import { KeptWorktrees, type KeptWorktree } from './kept-worktrees.js';
 import { SnapshotPacing } from './snapshot-pacing.js';
 import type { RepositoryCacheEventSink, RepositoryCacheLogger } from './repository-cache-events.js';
 import type { RepositoryLocks } from './repository-lock.js';
-import { WorktreeInspector } from './worktree-inspector.js';
+import { WorktreeInspector, type HeldSnapshot } from './worktree-inspector.js';
 import type { WorktreeRegistry } from './worktree-registry.js';
-import { FINE_RACY_WINDOW_MS, type WorktreeSnapshot } from './worktree-snapshot.js';
+import { FINE_RACY_WINDOW_MS } from './worktree-snapshot.js';
 
 /** How long after a restore its worktree is snapshotted: past the snapshot's racy window. */
 const SNAPSHOT_SETTLE_MS = 2 * FINE_RACY_WINDOW_MS;
@@ -64,6 +64,11 @@ export class WorktreeReturns {
     return this.#kept.take(repositoryKey, commit);
   }
 
+  /** Lets the snapshot of a taken worktree go, when the checkout does not hand it on. */
+  releaseSnapshot(snapshot: HeldSnapshot | undefined): void {
+    this.#inspector.release(snapshot);
+  }
+
   /**
    * The idempotent `release` of a checkout; a failed release may be tried again. `snapshot` is
    * the kept worktree's snapshot, taken after git last restored it, when it has one.
@@ -72,7 +77,7 @@ export class WorktreeReturns {
     location: RepositoryLocation,
     path: string,
     commit: string,
-    snapshot: WorktreeSnapshot | undefined,
+    snapshot: HeldSnapshot | undefined,
   ): () => Promise<void> {
     let released: Promise<void> | undefined;
     return () => {
@@ -99,15 +104,20 @@ export class WorktreeReturns {
     location: RepositoryLocation,
     path: string,
     commit: string,
-    snapshot: WorktreeSnapshot | undefined,
+    snapshot: HeldSnapshot | undefined,
   ): Promise<void> {
     const poolSize = this.#options.worktreePoolSize;
-    if (poolSize === 0) return this.remove(location, path);
+    if (poolSize === 0) {
+      this.#inspector.release(snapshot);
+      return this.remove(location, path);
+    }
     const untouched =
       snapshot !== undefined && (await this.#inspector.isUnchanged(snapshot))
         ? snapshot
         : undefined;
     if (snapshot !== undefined) this.#pacing.learn(untouched !== undefined);
+    // A restored tree is no longer the one the snapshot describes.
+    if (untouched === undefined) this.#inspector.release(snapshot);
     const pristine =
       untouched !== undefined || (await this.#options.worktrees.makePristine(path, commit));
     if (pristine) {
@@ -119,6 +129,8 @@ export class WorktreeReturns {
         if (untouched === undefined && this.#pacing.snapshotDue()) this.#snapshotWhenSettled(kept);
         return;
       }
+      // Parked or removed, the worktree leaves this instance, and its snapshot with it.
+      this.#inspector.release(untouched);
       const parked = await this.#options.locks.withLock(location.key, () =>
         this.#options.worktrees.park(location, path, poolSize),
       );
@@ -143,11 +155,18 @@ export class WorktreeReturns {
       if (!this.#kept.has(kept)) return;
       const snapshot = await this.#inspector.take(kept.path);
       if (snapshot === undefined) return;
-      if (!(await this.#options.worktrees.isPristineAt(kept.path, kept.commit))) return;
-      if (!(await this.#inspector.isUnchanged(snapshot))) return;
-      if (!this.#kept.attachSnapshot(kept, snapshot)) return;
+      let vouched = false;
+      try {
+        vouched =
+          (await this.#options.worktrees.isPristineAt(kept.path, kept.commit)) &&
+          (await this.#inspector.isUnchanged(snapshot)) &&
+          this.#kept.attachSnapshot(kept, snapshot);
+      } finally {
+        if (!vouched) this.#inspector.release(snapshot);
+      }
+      if (!vouched) return;
       const { location, path } = kept;
-      const entries = snapshot.paths.length;
+      const entries = snapshot.entries;
       this.#options.events.emit({ type: 'snapshot', url: location.displayUrl, path, entries });
     })().catch(() => {
       // Closed meanwhile, or the check failed: the worktree stays without a snapshot, and its
@@ -174,6 +193,8 @@ export class WorktreeReturns {
   async handBack(worktrees: readonly KeptWorktree[]): Promise<void> {
     const location = worktrees[0]?.location;
     if (location === undefined) return;
+    // A parked worktree carries no snapshot: another process may take it and write to it.
+    for (const worktree of worktrees) this.#inspector.release(worktree.snapshot);
     try {
       const unparked = await this.#options.locks.withLock(location.key, async () => {
         const left: KeptWorktree[] = [];
