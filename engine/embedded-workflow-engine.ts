@@ -16,12 +16,15 @@ export const RUN_DEADLINE_MS = 86_400_000;
 export const DEFAULT_JOB_TIMEOUTS: JobTimeouts = { discovery: 900, task: 7200, release: 3600 };
 
 /**
- * Reads of the in-memory job store while waiting for a job. A plane that signals job changes
- * (the embedded one) wakes the wait at each change of status, so these reads are only a
- * safety net: a hundred jobs waiting in the queue cost a read each every second or two, not
+ * Reads of a job's record while waiting for it, on a plane that signals job changes (the
+ * embedded one): the signal wakes the wait at each change of status, so these reads are only
+ * a safety net. A hundred jobs waiting in the queue cost a read each every second or two, not
  * several in the first half second, when the workers are starting the first of them.
  */
-export const EMBEDDED_POLL_INTERVAL: PollInterval = { initialMs: 1_000, maxMs: 2_000 };
+export const SIGNALLED_POLL_INTERVAL: PollInterval = { initialMs: 1_000, maxMs: 2_000 };
+
+/** The same on a plane without change signals (AWS), where the reads are how an end is seen. */
+export const UNSIGNALLED_POLL_INTERVAL: PollInterval = { initialMs: 50, maxMs: 500 };
 
 /** Options of {@link EmbeddedWorkflowEngine}. */
 export interface EmbeddedWorkflowEngineOptions {
@@ -31,7 +34,10 @@ export interface EmbeddedWorkflowEngineOptions {
   readonly runDeadlineMs?: number;
   /** Default {@link DEFAULT_JOB_TIMEOUTS}. */
   readonly jobTimeouts?: Partial<JobTimeouts>;
-  /** Default {@link EMBEDDED_POLL_INTERVAL}. */
+  /**
+   * Default {@link SIGNALLED_POLL_INTERVAL} for a plane that signals job changes,
+   * {@link UNSIGNALLED_POLL_INTERVAL} for one that does not.
+   */
   readonly pollInterval?: PollInterval;
   /** How long a stopped run waits for its jobs to record their end; default 30 s. */
   readonly stopWaitMs?: number;
@@ -81,7 +87,11 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
       plane: options.plane,
       runDeadlineMs: options.runDeadlineMs ?? RUN_DEADLINE_MS,
       jobTimeouts: { ...DEFAULT_JOB_TIMEOUTS, ...options.jobTimeouts },
-      pollInterval: options.pollInterval ?? EMBEDDED_POLL_INTERVAL,
+      pollInterval:
+        options.pollInterval ??
+        (options.plane.jobChanges === undefined
+          ? UNSIGNALLED_POLL_INTERVAL
+          : SIGNALLED_POLL_INTERVAL),
       stopWaitMs: options.stopWaitMs ?? 30_000,
       retainEndedRuns: options.retainEndedRuns ?? RETAINED_ENDED_RUNS,
       releases: options.releases ?? false,
