@@ -13,6 +13,7 @@ import {
   DispatchInputError,
 } from './dispatcher-errors.js';
 import { silentDispatcherLogger, type DispatcherLogger } from './dispatcher-logger.js';
+import { JobStatusWait } from './job-status-wait.js';
 
 /** The slice of the job store a dispatch uses: submit, poll, and ask for cancellation. */
 export type DispatcherJobStore = Pick<JobStore, 'create' | 'get' | 'requestCancel'>;
@@ -92,6 +93,7 @@ class Dispatch {
   readonly #interval: PollInterval;
   readonly #now: () => Date;
   readonly #fields: Record<string, unknown>;
+  readonly #wait: JobStatusWait;
 
   constructor(options: DispatchJobOptions, message: JobMessage) {
     this.#options = options;
@@ -100,6 +102,7 @@ class Dispatch {
     this.#interval = options.pollInterval ?? DEFAULT_POLL_INTERVAL;
     this.#now = options.now ?? (() => new Date());
     this.#fields = { jobId: message.job_id, runId: message.run_id, type: message.type };
+    this.#wait = new JobStatusWait(message.job_id, options.changes);
   }
 
   async run(): Promise<JobRecord> {
@@ -160,7 +163,9 @@ class Dispatch {
         maxDelayMs: this.#interval.maxMs,
         jitterMs: this.#interval.initialMs / 4,
       });
-      await this.#orAbort(this.#pause(Math.min(delayMs, remainingMs), last));
+      await this.#orAbort(
+        this.#wait.pause(last, Math.min(delayMs, remainingMs), this.#options.signal),
+      );
       const current = await this.#orAbort(this.#read(last));
       if (isTerminalJobStatus(current.status)) {
         this.#logger.info('job ended', { ...this.#fields, status: current.status });
@@ -175,29 +180,6 @@ class Dispatch {
         attempt = 0;
       }
       last = current;
-    }
-  }
-
-  /**
-   * Waits `ms`, or less when the dispatch aborts or, with a change signal, when the job's
-   * status changes (or already differs from `last`'s).
-   */
-  async #pause(ms: number, last: JobRecord): Promise<void> {
-    const { changes, signal } = this.#options;
-    if (changes === undefined) return sleep(ms, signal);
-    // One signal ends whichever of the two waits loses, and follows the dispatch's abort.
-    const done = new AbortController();
-    const follow = (): void => done.abort(PAUSE_OVER);
-    signal?.addEventListener('abort', follow, { once: true });
-    if (signal?.aborted === true) follow();
-    try {
-      await Promise.race([
-        sleep(ms, done.signal),
-        changes.nextStatusChange(this.#message.job_id, done.signal, last.status),
-      ]);
-    } finally {
-      signal?.removeEventListener('abort', follow);
-      done.abort(PAUSE_OVER);
     }
   }
 
@@ -269,24 +251,4 @@ class Dispatch {
       clearTimeout(timer);
     }
   }
-}
-
-/**
- * The reason a pause's own signal is aborted with: an abort without a reason builds a
- * `DOMException` with its stack, which a hundred dispatches waiting at once paid for on every
- * poll.
- */
-const PAUSE_OVER = Symbol('pause over');
-
-/** Waits `ms`; resolves early when `signal` aborts (the caller notices the abort itself). */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

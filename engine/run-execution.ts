@@ -20,6 +20,7 @@ import {
 import { dispatchJob, type PollInterval } from '../dispatcher/dispatch-job.js';
 import { DispatchAbortedError } from '../dispatcher/dispatcher-errors.js';
 import type { DispatcherLogger } from '../dispatcher/dispatcher-logger.js';
+import { JobStatusWait } from '../dispatcher/job-status-wait.js';
 import { readDiscoveryResult } from '../dispatcher/dispatcher-outputs.js';
 import {
   discoveryMessage,
@@ -274,6 +275,7 @@ export class RunExecution {
   async #settled(jobId: string): Promise<JobRecord | undefined> {
     const { plane, stopWaitMs, pollInterval } = this.#options;
     const giveUpAt = Date.now() + stopWaitMs;
+    const wait = new JobStatusWait(jobId, plane.jobChanges);
     for (;;) {
       let record: JobRecord | undefined;
       try {
@@ -285,7 +287,7 @@ export class RunExecution {
       if (record === undefined || isTerminalJobStatus(record.status) || remainingMs <= 0) {
         return record;
       }
-      await pauseUntilChange(plane.jobChanges, record, Math.min(pollInterval.maxMs, remainingMs));
+      await wait.pause(record, Math.min(pollInterval.maxMs, remainingMs));
     }
   }
 
@@ -395,24 +397,3 @@ function reasonOf(error: unknown, signal: AbortSignal): string {
   }
   return error === undefined ? 'no reason was recorded' : errorMessage(error);
 }
-
-/** Waits `ms`, or less when the plane signals a change of the job's status from `seen`'s. */
-async function pauseUntilChange(
-  changes: JobChangeSignal | undefined,
-  seen: JobRecord,
-  ms: number,
-): Promise<void> {
-  const over = new AbortController();
-  const timer = setTimeout(() => over.abort(PAUSE_OVER), ms);
-  try {
-    await (changes === undefined
-      ? new Promise((resolve) => over.signal.addEventListener('abort', resolve, { once: true }))
-      : changes.nextStatusChange(seen.job_id, over.signal, seen.status));
-  } finally {
-    clearTimeout(timer);
-    over.abort(PAUSE_OVER);
-  }
-}
-
-/** The reason a pause's own signal is aborted with (no `DOMException` built per pause). */
-const PAUSE_OVER = Symbol('pause over');
