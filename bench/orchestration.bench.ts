@@ -12,8 +12,8 @@ const STEP_SECONDS = 0.5;
 const TARGET_RATIO = 1.15;
 /**
  * Runs before the measured ones, which warm what a serving pipeline has warm: the repository
- * cache (the first run adds the worktrees, git restores them, and they are snapshotted during
- * the second, so that later releases skip git), the CUE evaluator, and V8's optimizing
+ * cache (the first run adds the worktrees, git restores them, and some are snapshotted only
+ * during the second, so that later releases skip git), the CUE evaluator, and V8's optimizing
  * compiler, which is still compiling the workers' paths after the first hundred tasks. Their
  * ratios are printed beside the figure.
  */

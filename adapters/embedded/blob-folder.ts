@@ -88,8 +88,8 @@ export class BlobFolder {
   }
 
   /**
-   * The blob's metadata: what was recorded, else the content type its key's extension says
-   * (see {@link BlobFolder.writeMetadata}); empty when neither says anything.
+   * The blob's metadata: what was recorded; when no metadata file exists, the content type its
+   * key's extension says (see {@link BlobFolder.writeMetadata}); else empty.
    */
   async readMetadata(bucket: string, key: string): Promise<BlobMetadata> {
     let text: string;

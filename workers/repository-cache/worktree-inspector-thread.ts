@@ -8,8 +8,9 @@ import {
 
 /**
  * Snapshots the thread holds at most; past it, the oldest is dropped, and a check of it answers
- * "changed" (its worktree is then restored by git). Far above what a cache keeps and hands
- * out at once, so it only bounds the memory of snapshots whose release was missed.
+ * "changed" (its worktree is then restored by git). A cache keeps a pool of worktrees per
+ * repository, so only a node keeping full pools of many repositories at once reaches it; it
+ * bounds the memory of snapshots, whose release may also have been missed.
  */
 export const MAX_HELD_SNAPSHOTS = 1_024;
 

@@ -51,8 +51,9 @@ export class WorktreeInspector {
   }
 
   /**
-   * A snapshot of the worktree at `worktree`, held by the thread until {@link WorktreeInspector.release}d, when
-   * one can vouch for it (see `takeWorktreeSnapshot`).
+   * A snapshot of the worktree at `worktree`, when one can vouch for it (see
+   * `takeWorktreeSnapshot`), held by the thread until {@link WorktreeInspector.release}d or
+   * dropped (see `MAX_HELD_SNAPSHOTS`).
    */
   async take(worktree: string): Promise<HeldSnapshot | undefined> {
     const snapshotId = this.#nextSnapshotId;

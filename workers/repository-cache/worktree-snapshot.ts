@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, type Stats } from 'no
 import { join, resolve } from 'node:path';
 
 /**
- * Trees with more entries get no snapshot, and are restored by git: a check costs some 7
+ * Trees with more entries get no snapshot, and are restored by git: a check costs some 5
  * microseconds per entry (of a thread beside the event loop), and the snapshot's paths stay
  * in memory while the worktree is kept.
  */
