@@ -52,14 +52,15 @@ export class StatusOutboxDeletions {
     const deleted = this.#previous.then(async () => {
       // From here on, events join the next batch.
       if (this.#open?.keys === keys) this.#open = undefined;
-      const runIds = this.#sql.array([...new Set(keys.map((key) => key.run_id))]);
+      const runIdOfEach = keys.map((key) => key.run_id);
+      const runIds = this.#sql.array([...new Set(runIdOfEach)]);
       // The `ANY` repeats the join's condition on the key's first column so that the planner
       // has an index path: on the join alone it scans the whole table, which a busy outbox
       // fills with dead rows between vacuums (one scan per batch took a tenth of Postgres's
       // time under load).
       await this.#sql`
         DELETE FROM status_event_outbox o
-        USING unnest(${this.#sql.array(keys.map((key) => key.run_id))}::uuid[],
+        USING unnest(${this.#sql.array(runIdOfEach)}::uuid[],
           ${this.#sql.array(keys.map((key) => key.sequence))}::bigint[]) AS sent (run_id, sequence)
         WHERE o.run_id = ANY(${runIds}::uuid[])
           AND o.run_id = sent.run_id AND o.sequence = sent.sequence`;

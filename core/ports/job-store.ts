@@ -86,7 +86,9 @@ export interface JobStore {
 export interface JobChangeSignal {
   /**
    * Resolves once the job's status is no longer `seenStatus` (at once when it already is not,
-   * or the job is unknown), or when `signal` aborts. Writes that keep the status (step
+   * or the job is unknown), or when `signal` aborts; at once, whatever the status, once the
+   * store is closing (a caller that waits in a loop must not take that for a change: see
+   * `JobStatusWait`). Writes that keep the status (step
    * progress, heartbeats, a cancel request) do not wake the caller: a dispatcher waits for
    * the job's end, and a hundred of them waking at every step's progress cost the process
    * running them more than the jobs' own bookkeeping.
