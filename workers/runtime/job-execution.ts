@@ -19,6 +19,14 @@ import type { CompiledJobWorkerOptions } from './job-worker-options.js';
 /** Node timers overflow past this many milliseconds. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** What the worker tells an execution about itself. */
+export interface JobExecutionHooks {
+  /** Whether the worker still starts handlers; false once it is closing. */
+  readonly accepting: () => boolean;
+  /** Resolves when the handler's clean-ups may begin (the worker's other jobs have started). */
+  readonly beforeCleanups: () => Promise<void>;
+}
+
 type HandlerResult =
   | { readonly kind: 'returned'; readonly outcome: JobOutcome }
   | { readonly kind: 'threw'; readonly error: unknown }
@@ -34,8 +42,7 @@ type HandlerResult =
 export class JobExecution {
   readonly #options: CompiledJobWorkerOptions;
   readonly #message: ReceivedMessage;
-  /** Whether the worker still starts handlers; false once it is closing. */
-  readonly #accepting: () => boolean;
+  readonly #hooks: JobExecutionHooks;
   readonly #controller = new AbortController();
   #cleanedUp: Promise<void> = Promise.resolve();
   readonly #abandonment: Promise<HandlerResult>;
@@ -47,12 +54,12 @@ export class JobExecution {
   constructor(
     options: CompiledJobWorkerOptions,
     message: ReceivedMessage,
-    accepting: () => boolean,
+    hooks: JobExecutionHooks,
   ) {
     this.#options = options;
     this.#message = message;
     this.#delivery = new JobDelivery(options, message);
-    this.#accepting = accepting;
+    this.#hooks = hooks;
     this.#jobId = message.messageId;
     this.#fields = {
       queue: options.queue.name,
@@ -114,7 +121,7 @@ export class JobExecution {
     const count = (disposition: JobDisposition, durationSeconds?: number): void =>
       metrics.recordJob({ queue: queue.name, type: job.type, disposition, durationSeconds });
 
-    if (!this.#accepting()) {
+    if (!this.#hooks.accepting()) {
       await this.#delivery.handBack(this.#fields);
       return count(JobDisposition.released);
     }
@@ -158,7 +165,7 @@ export class JobExecution {
         return assertNever(claim, 'job claim');
     }
     this.#delivery.claimed(job.job_id);
-    if (!this.#accepting()) {
+    if (!this.#hooks.accepting()) {
       await this.#delivery.handBack(this.#fields);
       return count(JobDisposition.released);
     }
@@ -306,8 +313,13 @@ export class JobExecution {
     await this.#finish(job, decision, durationSeconds);
   }
 
-  /** Runs a job's clean-ups in the order they were registered; each failure is logged. */
+  /**
+   * Runs a job's clean-ups in the order they were registered, once the worker lets them begin;
+   * each failure is logged.
+   */
   async #runCleanups(cleanups: readonly (() => Promise<void>)[]): Promise<void> {
+    if (cleanups.length === 0) return;
+    await this.#hooks.beforeCleanups();
     for (const cleanup of cleanups) {
       try {
         await cleanup();

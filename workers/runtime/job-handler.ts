@@ -23,9 +23,12 @@ export interface JobContext {
    * Runs `cleanup` once the job's outcome is recorded (or its message handed back), beside the
    * worker's next job: work neither the outcome nor the next job need wait for, such as
    * restoring the job's worktree for reuse, so dispatchers learn of the end sooner and the
-   * slot takes its next job at once. Past one running clean-up per slot, each further one
-   * holds a slot until it ends; the worker waits for them all before it stops. A failing
-   * clean-up is logged. Clean-ups registered by a handler that never returned run when it does.
+   * slot takes its next job at once. Clean-ups begin once the worker has started no job for
+   * its `cleanupQuietMs` (within `CLEANUP_MAX_DEFER_MS` regardless): when many slots free up
+   * together, the jobs that take them start first. Past one clean-up per slot, each further
+   * one holds a slot until it ends; the worker waits for them all before it stops, and starts
+   * those still waiting at once. A failing clean-up is logged. Clean-ups registered by a
+   * handler that never returned run when it does.
    */
   afterOutcome(cleanup: () => Promise<void>): void;
 }

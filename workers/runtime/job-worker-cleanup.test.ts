@@ -90,6 +90,33 @@ describe('JobWorker clean-ups (JobContext.afterOutcome)', () => {
     expect(worker.state).toBe('stopped');
   });
 
+  it('holds clean-ups back until no job has started for cleanupQuietMs, or the worker stops', async () => {
+    const first = await harness.submit();
+    const second = await harness.submit();
+    const cleaned: string[] = [];
+
+    const worker = await harness.startWorker({
+      // Longer than the test: only the worker's stop can start the clean-ups.
+      cleanupQuietMs: 60_000,
+      handler: (message, context) => {
+        context.afterOutcome(() => {
+          cleaned.push(message.job_id);
+          return Promise.resolve();
+        });
+        return Promise.resolve(completed);
+      },
+    });
+    await vi.waitFor(async () =>
+      expect((await harness.jobs.get(second.job_id))?.status).toBe('completed'),
+    );
+    const cleanedWhileRunning = [...cleaned];
+    await worker.close();
+
+    // Both jobs ended well within CLEANUP_MAX_DEFER_MS, so neither clean-up had begun.
+    expect(cleanedWhileRunning).toEqual([]);
+    expect(cleaned).toEqual([first.job_id, second.job_id]);
+  });
+
   it('runs the clean-ups of a handler that threw, after its message is handed back', async () => {
     await harness.submit();
     const depthAtCleanup: unknown[] = [];

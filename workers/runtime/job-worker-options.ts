@@ -57,6 +57,13 @@ export interface JobWorkerOptions {
    * handing their messages back regardless; default 5000 ms (step processes die within 2 s).
    */
   readonly abortedJobWaitMs?: number;
+  /**
+   * How long the worker must have started no job before the clean-ups of ended jobs
+   * (`JobContext.afterOutcome`) begin, so that they do not compete with the jobs starting in
+   * the slots that freed up together; they begin within `CLEANUP_MAX_DEFER_MS` regardless, and
+   * at once when the worker stops. Default 50 ms; 0 starts them at once.
+   */
+  readonly cleanupQuietMs?: number;
   readonly logger: WorkerLogger;
   readonly metrics?: JobWorkerMetrics;
   /** The wall clock, for deadlines and receive latency; injectable for tests. */
@@ -76,6 +83,7 @@ export interface CompiledJobWorkerOptions {
   readonly receiveWaitSeconds: number;
   readonly shutdownGraceMs: number;
   readonly abortedJobWaitMs: number;
+  readonly cleanupQuietMs: number;
   readonly logger: WorkerLogger;
   readonly metrics: JobWorkerMetrics;
   readonly now: () => Date;
@@ -97,6 +105,7 @@ const dataSchema = z.object({
   receiveWaitSeconds: z.number().int().min(1).max(MAX_LONG_POLL_SECONDS).default(20),
   shutdownGraceMs: milliseconds.default(20_000),
   abortedJobWaitMs: milliseconds.default(5000),
+  cleanupQuietMs: milliseconds.max(60_000).default(50),
 });
 
 /**

@@ -4,6 +4,7 @@ import { MAX_RECEIVE_BATCH } from '../../core/job-plane/queue-settings.js';
 import type { ReceivedMessage } from '../../core/ports/job-queue.js';
 import { backoffDelay, type BackoffOptions } from '../../core/retry.js';
 import { JobExecution } from './job-execution.js';
+import { QuietPeriod } from './quiet-period.js';
 import { JobStopReason, JobWorkerStartError, JobWorkerStateError } from './job-worker-errors.js';
 import {
   compileJobWorkerOptions,
@@ -28,6 +29,12 @@ export type JobWorkerState = (typeof JobWorkerState)[keyof typeof JobWorkerState
 /** Waits between failed receives: 1 s doubling to 30 s, plus up to 500 ms. */
 const RECEIVE_BACKOFF: BackoffOptions = { baseDelayMs: 1000, maxDelayMs: 30_000, jitterMs: 500 };
 
+/**
+ * The longest the clean-ups of an ended job wait for the worker to stop starting jobs
+ * (`cleanupQuietMs`): past it they run beside whatever starts.
+ */
+export const CLEANUP_MAX_DEFER_MS = 1000;
+
 /** A job id no dispatcher makes, read at start to prove the job store answers. */
 const PROBE_JOB_ID = discoveryJobId('forge-worker-readiness-probe');
 
@@ -47,8 +54,10 @@ export class JobWorker {
   readonly #options: CompiledJobWorkerOptions;
   #state: JobWorkerState = JobWorkerState.idle;
   readonly #executions = new Map<JobExecution, Promise<void>>();
-  /** Clean-ups of ended jobs still running beside the next jobs. */
+  /** Clean-ups of ended jobs still running beside the next jobs, or waiting to. */
   readonly #cleanups = new Set<Promise<void>>();
+  /** Quiet once no job started for `cleanupQuietMs`: when clean-ups begin. */
+  readonly #launches: QuietPeriod;
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #loop: Promise<void> | undefined;
@@ -60,6 +69,10 @@ export class JobWorker {
 
   constructor(options: JobWorkerOptions) {
     this.#options = compileJobWorkerOptions(options);
+    this.#launches = new QuietPeriod({
+      quietMs: this.#options.cleanupQuietMs,
+      maxWaitMs: CLEANUP_MAX_DEFER_MS,
+    });
   }
 
   get workerId(): string {
@@ -153,6 +166,7 @@ export class JobWorker {
     }
     const { logger, shutdownGraceMs, abortedJobWaitMs } = this.#options;
     this.#state = JobWorkerState.stopping;
+    this.#launches.end();
     this.#wake();
     logger.info('job worker stopping', { ...this.#logFields(), inFlight: this.inFlight });
     if (!(await this.#drained(shutdownGraceMs))) {
@@ -212,7 +226,11 @@ export class JobWorker {
 
   /** Starts processing one message; once the worker stops, the execution hands it back. */
   #launch(message: ReceivedMessage): void {
-    const execution = new JobExecution(this.#options, message, () => this.#isRunning());
+    this.#launches.markActivity();
+    const execution = new JobExecution(this.#options, message, {
+      accepting: () => this.#isRunning(),
+      beforeCleanups: () => this.#launches.wait(),
+    });
     const done = execution.run().finally(() => {
       this.#executions.delete(execution);
       const cleanedUp = execution.cleanedUp.finally(() => {
