@@ -81,6 +81,9 @@ export function useWorkerProcesses(): WorkerProcesses {
           FORGE_WORKER_ID: name,
           FORGE_HEALTH_PORT: '0',
           FORGE_REPOSITORY_CACHE_DIR: join(state.folder, name),
+          // A worker killed mid-step leaves its local copy of the step's log behind: in this
+          // folder, which goes with the tests, not in the machine's.
+          TMPDIR: state.folder,
           FORGE_SHUTDOWN_GRACE: '2',
           FORGE_WORKER_RECEIVE_WAIT: '1',
           FORGE_WORKER_VISIBILITY_TIMEOUT: String(VISIBILITY_SECONDS),
