@@ -90,7 +90,7 @@ describe('JobWorker clean-ups (JobContext.afterOutcome)', () => {
     expect(worker.state).toBe('stopped');
   });
 
-  it('holds clean-ups back until no job has started for cleanupQuietMs, or the worker stops', async () => {
+  it('holds clean-ups back while the worker is not yet quiet, and starts them when it stops', async () => {
     const first = await harness.submit();
     const second = await harness.submit();
     const cleaned: string[] = [];
