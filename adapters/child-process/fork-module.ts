@@ -1,7 +1,7 @@
 import { fork, spawn, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /** Options of {@link forkModule}. */
 export type ForkModuleOptions = ForkOptions & {
@@ -47,12 +47,12 @@ export function forkModule(
  * TypeScript sources: a thread does not inherit this process's module loader, so a `.ts`
  * module is loaded through `tsx`'s require hook (it may not use top-level `await`).
  */
-export function startModuleThread(moduleUrl: URL): Worker {
-  if (!moduleUrl.pathname.endsWith('.ts')) return new Worker(moduleUrl);
+export function startModuleThread(moduleUrl: URL, options: WorkerOptions = {}): Worker {
+  if (!moduleUrl.pathname.endsWith('.ts')) return new Worker(moduleUrl, options);
   const script =
     `require(${JSON.stringify(tsxRequireHookPath())});` +
     `require(${JSON.stringify(fileURLToPath(moduleUrl))});`;
-  return new Worker(script, { eval: true });
+  return new Worker(script, { ...options, eval: true });
 }
 
 /**

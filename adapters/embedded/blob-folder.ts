@@ -8,7 +8,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, posix, resolve, sep } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
 import { blobKeyProblem } from '../../core/job-plane/blob-key-rules.js';
@@ -38,9 +38,6 @@ export function contentTypeOfKey(key: string): string | undefined {
   return CONTENT_TYPE_BY_EXTENSION.get(posix.extname(key).toLowerCase());
 }
 
-/** Bodies up to this size are written synchronously (see {@link BlobFolder}). */
-const SYNC_WRITE_MAX_BYTES = 256 * 1024;
-
 /**
  * The on-disk layout of the embedded blob store, shared by the store and the URL handler:
  * `<root>/<bucket>/<key>` holds a blob's bytes (the S3 key layout, one folder per bucket),
@@ -52,10 +49,9 @@ const SYNC_WRITE_MAX_BYTES = 256 * 1024;
  * folder. As on any file system, a key cannot be both a blob and a prefix of another blob
  * (`a` and `a/b`); S3 allows that, the key layout of DESIGN.md never needs it.
  *
- * Metadata, small bodies and new logs are written synchronously: each is a few system calls
- * on a local disk, a fraction of a millisecond, where the asynchronous calls take a turn of
- * the event loop each (open, write, close, rename...), which a worker running dozens of steps
- * makes tens of milliseconds apiece. Large bodies are written asynchronously.
+ * Its writes ({@link BlobFolder.put}, {@link BlobFolder.openForAppend}) block: the embedded
+ * blob store makes them on the `BlobWriter` thread, never on the event loop that starts steps.
+ * Reads are asynchronous.
  */
 export class BlobFolder {
   readonly root: string;
@@ -89,7 +85,7 @@ export class BlobFolder {
 
   /**
    * The blob's metadata: what was recorded; when no metadata file exists, the content type its
-   * key's extension says (see {@link BlobFolder.writeMetadata}); else empty.
+   * key's extension says (see `writeMetadata`); else empty.
    */
   async readMetadata(bucket: string, key: string): Promise<BlobMetadata> {
     let text: string;
@@ -107,46 +103,38 @@ export class BlobFolder {
     }
   }
 
-  /** Replaces the blob's bytes and metadata, each atomically (a temporary file renamed). */
-  async write(
-    bucket: string,
-    key: string,
-    body: Uint8Array,
-    metadata: BlobMetadata,
-  ): Promise<void> {
+  /**
+   * Replaces the blob's bytes and metadata, each atomically (a temporary file renamed).
+   * Blocks; throws `JobPlaneOperationError`.
+   */
+  put(bucket: string, key: string, body: Uint8Array, metadata: BlobMetadata): void {
     const path = this.blobPath('write', bucket, key);
-    this.writeMetadata(bucket, key, metadata);
-    if (body.byteLength <= SYNC_WRITE_MAX_BYTES) {
-      this.#replaceNow(bucket, key, path, body);
-      return;
-    }
-    const temporary = this.#temporaryPath();
-    const folders = [dirname(temporary), dirname(path)];
-    const writeAndMove = async (): Promise<void> => {
-      await writeFile(temporary, body);
-      await rename(temporary, path);
-    };
+    this.#writeMetadata(bucket, key, metadata);
+    this.#replaceNow(bucket, key, path, body);
+  }
+
+  /**
+   * Replaces the blob with an empty file, atomically, and returns a descriptor of that file
+   * open for reading and writing, for appending: readers see what is written at once.
+   * Blocks; throws `JobPlaneOperationError`.
+   */
+  openForAppend(bucket: string, key: string, metadata: BlobMetadata): number {
+    const temporary = this.#openTemporaryFile(bucket, key);
     try {
-      this.#makeFolders(folders.filter((folder) => !this.#knownFolders.has(folder)));
-      try {
-        await writeAndMove();
-      } catch (error) {
-        if (!isMissing(error)) throw error;
-        // A folder someone deleted: made again, once.
-        this.#makeFolders(folders);
-        await writeAndMove();
-      }
+      this.#writeMetadata(bucket, key, metadata);
+      this.#moveIntoPlace(bucket, key, temporary.path);
     } catch (error) {
-      await rm(temporary, { force: true });
-      throw fileError('write', bucket, key, error);
+      this.#discardTemporaryFile(temporary);
+      throw error;
     }
+    return temporary.fd;
   }
 
   /**
    * Records the blob's metadata atomically; when the key's extension says it all (the content
    * type is the extension's, or neither has one), deletes any record of an earlier put instead.
    */
-  writeMetadata(bucket: string, key: string, metadata: BlobMetadata): void {
+  #writeMetadata(bucket: string, key: string, metadata: BlobMetadata): void {
     const path = this.metadataPath('write', bucket, key);
     if (metadata.contentType === contentTypeOfKey(key)) {
       try {
@@ -173,9 +161,9 @@ export class BlobFolder {
 
   /**
    * A fresh empty file opened for reading and writing (its descriptor), to be renamed over a
-   * blob by {@link BlobFolder.moveIntoPlace}.
+   * blob by `moveIntoPlace`.
    */
-  openTemporaryFile(bucket: string, key: string): { readonly path: string; readonly fd: number } {
+  #openTemporaryFile(bucket: string, key: string): { readonly path: string; readonly fd: number } {
     const path = this.#temporaryPath();
     try {
       return { path, fd: this.#inFolders([dirname(path)], () => openSync(path, 'wx+')) };
@@ -185,7 +173,7 @@ export class BlobFolder {
   }
 
   /** Renames `temporary` over the blob's file; the temporary file is deleted if that fails. */
-  moveIntoPlace(bucket: string, key: string, temporary: string): void {
+  #moveIntoPlace(bucket: string, key: string, temporary: string): void {
     const path = this.blobPath('write', bucket, key);
     try {
       this.#inFolders([dirname(path)], () => renameSync(temporary, path));
@@ -195,8 +183,8 @@ export class BlobFolder {
     }
   }
 
-  /** Closes a descriptor from {@link BlobFolder.openTemporaryFile} and deletes its file. */
-  discardTemporaryFile(temporary: { readonly path: string; readonly fd: number }): void {
+  /** Closes a descriptor from `openTemporaryFile` and deletes its file. */
+  #discardTemporaryFile(temporary: { readonly path: string; readonly fd: number }): void {
     try {
       closeSync(temporary.fd);
     } catch {

@@ -4,6 +4,7 @@ import { JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js
 import { parseJobPlaneOptions } from '../../core/job-plane/job-plane-options.js';
 import type { BlobAppender, BlobStore, PutOptions } from '../../core/ports/blob-store.js';
 import { BUCKET_NAME, BlobFolder } from './blob-folder.js';
+import { BlobWriter } from './blob-writer.js';
 import { EmbeddedLogAppender } from './embedded-log-appender.js';
 
 /** Fifteen minutes, as on S3. */
@@ -25,6 +26,11 @@ export interface EmbeddedBlobStoreOptions {
   readonly presigner: BlobUrlPresigner;
   /** Longest time appended bytes wait before readers see them; default 1000 ms. */
   readonly flushIntervalMs?: number;
+  /**
+   * Makes the files, off the event loop; the stores of one root share one, which their owner
+   * closes. Default: a writer of the store's own, whose thread ends with the process.
+   */
+  readonly writer?: BlobWriter;
 }
 
 const optionsSchema = z.object({
@@ -43,6 +49,7 @@ const optionsSchema = z.object({
 export class EmbeddedBlobStore implements BlobStore {
   readonly bucket: string;
   readonly #folder: BlobFolder;
+  readonly #writer: BlobWriter;
   readonly #presigner: BlobUrlPresigner;
   readonly #flushIntervalMs: number;
 
@@ -54,6 +61,7 @@ export class EmbeddedBlobStore implements BlobStore {
     );
     this.bucket = bucket;
     this.#folder = new BlobFolder(root);
+    this.#writer = options.writer ?? new BlobWriter(this.#folder.root);
     this.#presigner = options.presigner;
     this.#flushIntervalMs = flushIntervalMs;
   }
@@ -61,7 +69,8 @@ export class EmbeddedBlobStore implements BlobStore {
   async put(key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<void> {
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
     const metadata = options.contentType === undefined ? {} : { contentType: options.contentType };
-    await this.#folder.write(this.bucket, key, bytes, metadata);
+    this.#folder.blobPath('write', this.bucket, key);
+    await this.#writer.put(this.bucket, key, bytes, metadata);
   }
 
   get(key: string): Promise<Uint8Array | undefined> {
@@ -69,8 +78,9 @@ export class EmbeddedBlobStore implements BlobStore {
   }
 
   async openAppend(key: string, options: PutOptions = {}): Promise<BlobAppender> {
+    this.#folder.blobPath('write', this.bucket, key);
     return EmbeddedLogAppender.open({
-      folder: this.#folder,
+      writer: this.#writer,
       bucket: this.bucket,
       key,
       contentType: options.contentType,

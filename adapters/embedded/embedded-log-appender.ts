@@ -1,12 +1,12 @@
 import { closeSync, write } from 'node:fs';
 import { blobLocation } from '../../core/job-plane/blob-keys.js';
-import { JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
 import { BufferedBlobAppender } from '../buffered-blob-appender.js';
-import { fileError, type BlobFolder } from './blob-folder.js';
+import { fileError } from './blob-folder.js';
+import type { BlobWriter } from './blob-writer.js';
 
 /** What an {@link EmbeddedLogAppender} writes to. */
 export interface EmbeddedLogAppenderSettings {
-  readonly folder: BlobFolder;
+  readonly writer: BlobWriter;
   readonly bucket: string;
   readonly key: string;
   readonly contentType: string | undefined;
@@ -21,7 +21,7 @@ export interface EmbeddedLogAppenderSettings {
  */
 export class EmbeddedLogAppender extends BufferedBlobAppender {
   readonly #settings: EmbeddedLogAppenderSettings;
-  /** The open log file (a descriptor: opened synchronously, see `BlobFolder`). */
+  /** The open log file's descriptor. */
   readonly #fd: number;
   #fdClosed = false;
   #written = 0;
@@ -35,24 +35,14 @@ export class EmbeddedLogAppender extends BufferedBlobAppender {
     this.#fd = fd;
   }
 
-  /** Replaces the blob at the key with an empty file (atomically) and opens it for appending. */
-  static open(settings: EmbeddedLogAppenderSettings): Promise<EmbeddedLogAppender> {
-    const { folder, bucket, key, contentType } = settings;
-    try {
-      const temporary = folder.openTemporaryFile(bucket, key);
-      try {
-        folder.writeMetadata(bucket, key, contentType === undefined ? {} : { contentType });
-        folder.moveIntoPlace(bucket, key, temporary.path);
-      } catch (error) {
-        folder.discardTemporaryFile(temporary);
-        throw error;
-      }
-      return Promise.resolve(new EmbeddedLogAppender(settings, temporary.fd));
-    } catch (error) {
-      return Promise.reject(
-        error instanceof JobPlaneOperationError ? error : fileError('open', bucket, key, error),
-      );
-    }
+  /**
+   * Replaces the blob at the key with an empty file (atomically, on the writer's thread) and
+   * opens it for appending. The key must have been checked (`BlobFolder.blobPath`).
+   */
+  static async open(settings: EmbeddedLogAppenderSettings): Promise<EmbeddedLogAppender> {
+    const { writer, bucket, key, contentType } = settings;
+    const metadata = contentType === undefined ? {} : { contentType };
+    return new EmbeddedLogAppender(settings, await writer.openForAppend(bucket, key, metadata));
   }
 
   protected async onFlush(): Promise<void> {

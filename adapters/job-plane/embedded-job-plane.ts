@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CachingSecretStore } from '../../core/job-plane/caching-secret-store.js';
 import { QUEUE_SETTINGS, QueueName } from '../../core/job-plane/queue-settings.js';
 import type { JobPlane } from '../../core/ports/job-plane.js';
+import { BlobWriter } from '../embedded/blob-writer.js';
 import { EmbeddedBlobStore } from '../embedded/embedded-blob-store.js';
 import { EmbeddedJobQueue } from '../embedded/embedded-job-queue.js';
 import { EmbeddedJobStore } from '../embedded/embedded-job-store.js';
@@ -43,7 +44,9 @@ export async function createEmbeddedJobPlane(options: EmbeddedJobPlaneOptions): 
     queues[name] = new EmbeddedJobQueue({ name, settings, deadLetterQueue: deadLetters[name] });
   }
   const jobs = new EmbeddedJobStore();
-  const blob = (bucket: string) => new EmbeddedBlobStore({ root, bucket, presigner: server });
+  const writer = new BlobWriter(root);
+  const blob = (bucket: string) =>
+    new EmbeddedBlobStore({ root, bucket, presigner: server, writer });
   let closing: Promise<void> | undefined;
   return {
     queues,
@@ -63,7 +66,7 @@ export async function createEmbeddedJobPlane(options: EmbeddedJobPlaneOptions): 
           [...Object.values(queues), ...Object.values(deadLetters)].map((queue) => queue.close()),
         );
         await jobs.close();
-        await server.close();
+        await Promise.all([server.close(), writer.close()]);
       })();
       return closing;
     },

@@ -12,7 +12,8 @@ export class JobPlaneOperationError extends JobPlaneError {
   constructor(
     readonly operation: string,
     readonly resource: string,
-    reason: string,
+    /** What went wrong, without the operation and resource the message adds. */
+    readonly reason: string,
     options: { cause?: unknown; retryable?: boolean } = {},
   ) {
     super(`${operation} on ${resource} failed: ${reason}`, options);
