@@ -38,6 +38,11 @@ export function contentTypeOfKey(key: string): string | undefined {
   return CONTENT_TYPE_BY_EXTENSION.get(posix.extname(key).toLowerCase());
 }
 
+/** Spare files, and spare folders, a {@link BlobFolder} keeps at least once it refills. */
+export const MIN_SPARES = 16;
+/** Spare files, and spare folders, a {@link BlobFolder} keeps at most. */
+export const MAX_SPARES = 512;
+
 /**
  * The on-disk layout of the embedded blob store, shared by the store and the URL handler:
  * `<root>/<bucket>/<key>` holds a blob's bytes (the S3 key layout, one folder per bucket),
@@ -52,14 +57,31 @@ export function contentTypeOfKey(key: string): string | undefined {
  * Its writes ({@link BlobFolder.put}, {@link BlobFolder.openForAppend}) block: the embedded
  * blob store makes them on the `BlobWriter` thread, never on the event loop that starts steps.
  * Reads are asynchronous.
+ *
+ * Creating a file or a folder is most of a write's cost (the kernel finding a free inode).
+ * The writer's thread, while no write is asked of it, has {@link BlobFolder.refillSpare} make
+ * empty files and folders ahead, in `<root>/.tmp/spares-<id>/`: a write then renames a spare
+ * file, written, over the blob, and a spare folder to each missing key folder, so that the
+ * writes at a step's start and end create no inode. It keeps as many as the busiest stretch
+ * between two refills took ({@link MIN_SPARES} to {@link MAX_SPARES} of each);
+ * {@link BlobFolder.discardSpares} deletes them. A process killed meanwhile leaves them, empty.
  */
 export class BlobFolder {
   readonly root: string;
   /** Folders this instance made or found; a write skips creating them again. */
   readonly #knownFolders = new Set<string>();
+  /** The folder of this instance's spares (see {@link BlobFolder.refillSpare}). */
+  readonly #sparesFolder: string;
+  readonly #spareFiles: string[] = [];
+  readonly #spareFolders: string[] = [];
+  /** Spares of each kind taken since the last refill. */
+  #filesTaken = 0;
+  #foldersTaken = 0;
+  #spareTarget = 0;
 
   constructor(root: string) {
     this.root = resolve(root);
+    this.#sparesFolder = join(this.root, '.tmp', `spares-${randomUUID()}`);
   }
 
   /** The file of `bucket`/`key`; throws `JobPlaneOperationError` for a name that could escape. */
@@ -166,7 +188,8 @@ export class BlobFolder {
   #openTemporaryFile(bucket: string, key: string): { readonly path: string; readonly fd: number } {
     const path = this.#temporaryPath();
     try {
-      return { path, fd: this.#inFolders([dirname(path)], () => openSync(path, 'wx+')) };
+      // A spare exists and is empty; a new name is a random UUID, which no file has.
+      return { path, fd: this.#inFolders([dirname(path)], () => openSync(path, 'w+')) };
     } catch (error) {
       throw fileError('write', bucket, key, error);
     }
@@ -193,8 +216,44 @@ export class BlobFolder {
     rmSync(temporary.path, { force: true });
   }
 
+  /** A path for a temporary file: a spare (an empty file) when one is left, else a new name. */
   #temporaryPath(): string {
-    return join(this.root, '.tmp', randomUUID());
+    const spare = this.#spareFiles.pop();
+    if (spare === undefined) return join(this.root, '.tmp', randomUUID());
+    this.#filesTaken += 1;
+    return spare;
+  }
+
+  /**
+   * Makes one spare file or folder, of the kind furthest below its target, and says whether
+   * more are wanted. The target is the most spares of one kind taken between two refills so
+   * far, within {@link MIN_SPARES} and {@link MAX_SPARES}.
+   */
+  refillSpare(): boolean {
+    if (this.#filesTaken > 0 || this.#foldersTaken > 0 || this.#spareTarget === 0) {
+      const taken = Math.max(this.#filesTaken, this.#foldersTaken);
+      this.#spareTarget = Math.min(MAX_SPARES, Math.max(MIN_SPARES, taken, this.#spareTarget));
+      this.#filesTaken = 0;
+      this.#foldersTaken = 0;
+    }
+    const files = this.#spareFiles.length;
+    const folders = this.#spareFolders.length;
+    if (files >= this.#spareTarget && folders >= this.#spareTarget) return false;
+    const path = join(this.#sparesFolder, randomUUID());
+    this.#inFolders([this.#sparesFolder], () => {
+      if (files <= folders) closeSync(openSync(path, 'wx'));
+      else mkdirSync(path);
+    });
+    (files <= folders ? this.#spareFiles : this.#spareFolders).push(path);
+    return files + folders + 1 < 2 * this.#spareTarget;
+  }
+
+  /** Deletes the spares; a later write creates its files and folders itself. */
+  discardSpares(): void {
+    this.#spareFiles.length = 0;
+    this.#spareFolders.length = 0;
+    this.#knownFolders.delete(this.#sparesFolder);
+    rmSync(this.#sparesFolder, { recursive: true, force: true });
   }
 
   /**
@@ -215,8 +274,47 @@ export class BlobFolder {
 
   #makeFolders(folders: readonly string[]): void {
     for (const folder of folders) {
-      mkdirSync(folder, { recursive: true });
+      this.#makeFolder(folder);
       this.#knownFolders.add(folder);
+    }
+  }
+
+  /**
+   * Makes `folder` and its missing parents, renaming spare folders into place while there are
+   * any; never inside `.tmp`, where the spares are.
+   */
+  #makeFolder(folder: string): void {
+    const spare =
+      folder.startsWith(this.root + sep) && !folder.startsWith(join(this.root, '.tmp'))
+        ? this.#spareFolders.pop()
+        : undefined;
+    if (spare === undefined) {
+      mkdirSync(folder, { recursive: true });
+      return;
+    }
+    if (this.#moveSpareFolder(spare, folder)) return;
+    // The parent is missing (made now, then the spare moved again), or the spare is: someone
+    // deleted `.tmp`, with every spare.
+    this.#makeFolder(dirname(folder));
+    if (this.#moveSpareFolder(spare, folder)) return;
+    this.#spareFiles.length = 0;
+    this.#spareFolders.length = 0;
+    mkdirSync(folder, { recursive: true });
+  }
+
+  /** Renames `spare` to `folder`; false when either's folder is missing. */
+  #moveSpareFolder(spare: string, folder: string): boolean {
+    try {
+      renameSync(spare, folder);
+      this.#foldersTaken += 1;
+      return true;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ENOENT') return false;
+      // Still a spare; `folder` was made meanwhile (by another writer), or cannot be.
+      this.#spareFolders.push(spare);
+      if (code === 'EEXIST' || code === 'ENOTEMPTY') return true;
+      throw error;
     }
   }
 

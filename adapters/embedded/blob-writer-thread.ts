@@ -22,8 +22,19 @@ export type BlobWriterTask =
       readonly metadata: BlobMetadata;
     };
 
-/** A task as it travels, with the id its answer carries back. */
-export type BlobWriterRequest = BlobWriterTask & { readonly id: number };
+/**
+ * A task as it travels, with the id its answer carries back; or, last, the request to delete
+ * the spares (see `BlobFolder.refillSpare`) and make no more.
+ */
+export type BlobWriterRequest =
+  | (BlobWriterTask & { readonly id: number })
+  | { readonly op: 'discard-spares'; readonly id: number };
+
+/**
+ * How long the thread waits without a task before it makes spares: they are made while steps
+ * run, not while a wave of them starts or ends.
+ */
+export const REFILL_AFTER_IDLE_MS = 50;
 
 /**
  * Why a task failed, in the parts of the `JobPlaneOperationError` the writer raises again on
@@ -41,7 +52,11 @@ export type BlobWriterAnswer =
   | { readonly id: number; readonly fd?: number }
   | { readonly id: number; readonly failure: BlobWriterFailure };
 
-/** The thread behind `BlobWriter`: makes blob files, one task at a time, in request order. */
+/**
+ * The thread behind `BlobWriter`: makes blob files, one task at a time, in request order, and
+ * spare files and folders once no task came for {@link REFILL_AFTER_IDLE_MS}, one per turn of
+ * its event loop, so that a task waits for one spare at most.
+ */
 function serve(port: NonNullable<typeof parentPort>): void {
   const folders = new Map<string, BlobFolder>();
   const folderAt = (root: string): BlobFolder => {
@@ -52,19 +67,41 @@ function serve(port: NonNullable<typeof parentPort>): void {
     }
     return folder;
   };
-  port.on('message', (request: BlobWriterRequest) => {
+  let idle: NodeJS.Timeout | undefined;
+  /** Bumped by every request: a refill that sees it change stops. */
+  let generation = 0;
+  let refilling = true;
+  const refill = (started: number): void => {
+    if (started !== generation || !refilling) return;
+    let more = false;
     try {
-      const folder = folderAt(request.root);
+      for (const folder of folders.values()) more = folder.refillSpare() || more;
+    } catch {
+      // Spares only save time: a full or failing disk is the writes' to report.
+      return;
+    }
+    if (more) setImmediate(refill, started);
+  };
+  port.on('message', (request: BlobWriterRequest) => {
+    generation += 1;
+    clearTimeout(idle);
+    try {
       switch (request.op) {
         case 'put':
-          folder.put(request.bucket, request.key, request.body, request.metadata);
+          folderAt(request.root).put(request.bucket, request.key, request.body, request.metadata);
           port.postMessage({ id: request.id } satisfies BlobWriterAnswer);
-          return;
+          break;
         case 'open-for-append': {
+          const folder = folderAt(request.root);
           const fd = folder.openForAppend(request.bucket, request.key, request.metadata);
           port.postMessage({ id: request.id, fd } satisfies BlobWriterAnswer);
-          return;
+          break;
         }
+        case 'discard-spares':
+          refilling = false;
+          for (const folder of folders.values()) folder.discardSpares();
+          port.postMessage({ id: request.id } satisfies BlobWriterAnswer);
+          break;
         default:
           assertNever(request, 'blob writer request');
       }
@@ -74,6 +111,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
         failure: describeFailure(error),
       } satisfies BlobWriterAnswer);
     }
+    if (refilling) idle = setTimeout(refill, REFILL_AFTER_IDLE_MS, generation);
   });
 }
 

@@ -1,9 +1,11 @@
 import { closeSync, writeSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
+import { MIN_SPARES } from './blob-folder.js';
 import { BlobWriter } from './blob-writer.js';
 
 const roots: string[] = [];
@@ -23,6 +25,31 @@ afterAll(async () => {
 });
 
 const text = (value: string) => new TextEncoder().encode(value);
+const json = { contentType: 'application/json' };
+
+/** The paths of the spare files and folders in `root`'s `.tmp`. */
+async function sparePaths(root: string): Promise<string[]> {
+  const folders = await readdir(join(root, '.tmp')).catch(() => []);
+  const paths = await Promise.all(
+    folders
+      .filter((name) => name.startsWith('spares-'))
+      .map(async (name) => {
+        const entries = await readdir(join(root, '.tmp', name)).catch(() => []);
+        return entries.map((entry) => join(root, '.tmp', name, entry));
+      }),
+  );
+  return paths.flat();
+}
+
+/** Waits, a few seconds at most, until `root` holds at least `count` spares. */
+async function waitForSpares(root: string, count: number): Promise<string[]> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const paths = await sparePaths(root);
+    if (paths.length >= count) return paths;
+    await delay(25);
+  }
+  throw new Error(`fewer than ${count} spares were made in ${root}/.tmp`);
+}
 
 describe('BlobWriter', () => {
   it('makes the files in the order it was asked', async () => {
@@ -76,6 +103,47 @@ describe('BlobWriter', () => {
       /^write on s3:\/\/results\/run-1\/result\.json failed: ENOTDIR/,
     );
     expect(((error as Error).cause as { code?: string }).code).toBe('ENOTDIR');
+  });
+
+  it('makes spares while idle, so that a put creates neither its file nor its folders', async () => {
+    // Arrange
+    const { root, writer } = await makeWriter();
+    await writer.put('results', 'run-1/discovery.json', text('{}'), json);
+    const spares = await waitForSpares(root, 2 * MIN_SPARES);
+    const spareInodes = new Set(
+      await Promise.all(spares.map(async (path) => (await stat(path)).ino)),
+    );
+
+    // Act
+    await writer.put('results', 'run-2/phases/build/api/compile.json', text('{"ok":true}'), json);
+
+    // Assert: the blob and the four folders its key added are spares, renamed into place.
+    const made = [
+      'run-2/phases/build/api/compile.json',
+      'run-2/phases/build/api',
+      'run-2/phases/build',
+      'run-2/phases',
+      'run-2',
+    ];
+    const inodes = await Promise.all(
+      made.map(async (path) => (await stat(join(root, 'results', path))).ino),
+    );
+    expect(inodes.every((inode) => spareInodes.has(inode))).toBe(true);
+    expect(await readFile(join(root, 'results', made[0]!), 'utf8')).toBe('{"ok":true}');
+  });
+
+  it('deletes its spares when it closes', async () => {
+    // Arrange
+    const { root, writer } = await makeWriter();
+    await writer.put('results', 'run-1/discovery.json', text('{}'), json);
+    const spares = await waitForSpares(root, 2 * MIN_SPARES);
+
+    // Act
+    await writer.close();
+
+    // Assert
+    expect(spares.length).toBeGreaterThanOrEqual(2 * MIN_SPARES);
+    expect(await readdir(join(root, '.tmp'))).toEqual([]);
   });
 
   it('finishes the puts already asked for when it closes, and refuses later ones', async () => {

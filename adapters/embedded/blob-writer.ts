@@ -38,6 +38,8 @@ export class BlobWriter {
   #closed = false;
   /** Settles when the last pending task has, once {@link BlobWriter.close} waits for it. */
   #drained: (() => void) | undefined;
+  /** Settles when the thread has deleted its spares (its answer to request 0), or died. */
+  #discarded: (() => void) | undefined;
 
   /** A writer for the blob folder at `root` (`<root>/<bucket>/<key>`). */
   constructor(root: string) {
@@ -59,7 +61,10 @@ export class BlobWriter {
     return fd;
   }
 
-  /** Lets the tasks already asked for finish, then stops the thread; later tasks are refused. */
+  /**
+   * Lets the tasks already asked for finish, deletes the thread's spare files and folders,
+   * then stops the thread; later tasks are refused. Idempotent.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#pending.size > 0) {
@@ -68,8 +73,14 @@ export class BlobWriter {
       });
     }
     const thread = this.#thread;
+    if (thread === undefined) return;
+    await new Promise<void>((resolve) => {
+      this.#discarded = resolve;
+      thread.ref();
+      thread.postMessage({ op: 'discard-spares', id: 0 } satisfies BlobWriterRequest);
+    });
     this.#thread = undefined;
-    await thread?.terminate();
+    await thread.terminate();
   }
 
   #run(task: BlobWriterTask): Promise<number | undefined> {
@@ -96,6 +107,7 @@ export class BlobWriter {
     });
     thread.unref();
     thread.on('message', (answer: BlobWriterAnswer) => {
+      if (answer.id === 0) this.#discarded?.();
       const pending = this.#pending.get(answer.id);
       if (pending === undefined) return;
       this.#settled(answer.id);
@@ -125,6 +137,7 @@ export class BlobWriter {
   #forget(thread: Worker, reason: string): void {
     if (this.#thread !== thread) return;
     this.#thread = undefined;
+    this.#discarded?.();
     thread.unref();
     const orphans = [...this.#pending.entries()];
     for (const [id, pending] of orphans) {

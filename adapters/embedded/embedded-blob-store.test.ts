@@ -1,25 +1,54 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobPlaneOptionsError } from '../../core/job-plane/job-plane-options.js';
 import { describeBlobStoreContract } from '../../test/contracts/blob-store.contract.js';
+import { MIN_SPARES } from './blob-folder.js';
+import { BlobWriter } from './blob-writer.js';
 import { EmbeddedBlobStore } from './embedded-blob-store.js';
 import { LocalBlobServer } from './local-blob-server.js';
 
 const roots: string[] = [];
-const servers: LocalBlobServer[] = [];
+const closers: { close(): Promise<void> }[] = [];
 
-async function makeStore(bucket = 'forge-logs'): Promise<EmbeddedBlobStore> {
+async function makeRoot(): Promise<{ root: string; writer: BlobWriter }> {
   const root = await mkdtemp(join(tmpdir(), 'forge-blobs-'));
   roots.push(root);
+  const writer = new BlobWriter(root);
+  closers.push(writer);
+  return { root, writer };
+}
+
+async function makeStore(bucket = 'forge-logs'): Promise<EmbeddedBlobStore> {
+  const { root, writer } = await makeRoot();
   const server = await LocalBlobServer.start({ root });
-  servers.push(server);
-  return new EmbeddedBlobStore({ root, bucket, presigner: server });
+  closers.push(server);
+  return new EmbeddedBlobStore({ root, bucket, presigner: server, writer });
+}
+
+/** Waits, a few seconds at most, until the writer of `root` has made its first spares. */
+async function waitForSpares(root: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    if ((await spareEntries(root)).length >= 2 * MIN_SPARES) return;
+    await delay(25);
+  }
+  throw new Error(`no spares were made in ${root}/.tmp`);
+}
+
+async function spareEntries(root: string): Promise<string[]> {
+  const folders = await readdir(join(root, '.tmp')).catch(() => []);
+  const entries = await Promise.all(
+    folders
+      .filter((name) => name.startsWith('spares-'))
+      .map((name) => readdir(join(root, '.tmp', name)).catch(() => [])),
+  );
+  return entries.flat();
 }
 
 afterAll(async () => {
-  await Promise.all(servers.map((server) => server.close()));
+  await Promise.all(closers.map((closer) => closer.close()));
   await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
 });
 
@@ -27,28 +56,29 @@ describeBlobStoreContract('EmbeddedBlobStore', () => makeStore());
 
 describe('EmbeddedBlobStore on disk', () => {
   let root: string;
+  let writer: BlobWriter;
   const presigner = { presign: () => 'http://127.0.0.1/unused' };
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'forge-blobs-'));
-    roots.push(root);
+    ({ root, writer } = await makeRoot());
   });
 
-  it('writes again after its folders were deleted behind its back', async () => {
+  it('writes again after its folders, and its spares, were deleted behind its back', async () => {
     // Arrange
-    const store = new EmbeddedBlobStore({ root, bucket: 'swept-results', presigner });
+    const store = new EmbeddedBlobStore({ root, bucket: 'swept-results', presigner, writer });
     await store.put('run-2/phases/build/api/compile.json', '{"first":true}');
     const first = await store.openAppend('run-2/build/api/compile.log');
     first.append('first\n');
     await first.close();
+    await waitForSpares(root);
     for (const folder of ['swept-results', '.tmp', '.metadata']) {
-      await rm(join(root, folder), { recursive: true, force: true });
+      await rm(join(root, folder), { recursive: true, force: true, maxRetries: 3 });
     }
 
     const large = 'x'.repeat(512 * 1024);
     await store.put('run-2/discovery.json', large);
     for (const folder of ['swept-results', '.tmp']) {
-      await rm(join(root, folder), { recursive: true, force: true });
+      await rm(join(root, folder), { recursive: true, force: true, maxRetries: 3 });
     }
 
     // Act
@@ -70,8 +100,13 @@ describe('EmbeddedBlobStore on disk', () => {
 
   it('keeps the S3 key layout, one folder per bucket', async () => {
     // Arrange
-    const results = new EmbeddedBlobStore({ root, bucket: 'pipeline-results', presigner });
-    const logs = new EmbeddedBlobStore({ root, bucket: 'pipeline-logs', presigner });
+    const results = new EmbeddedBlobStore({
+      root,
+      bucket: 'pipeline-results',
+      presigner,
+      writer,
+    });
+    const logs = new EmbeddedBlobStore({ root, bucket: 'pipeline-logs', presigner, writer });
 
     // Act
     await results.put('run-1/discovery.json', '{}');
@@ -89,24 +124,33 @@ describe('EmbeddedBlobStore on disk', () => {
     expect(await results.get('run-1/build/api/compile.log')).toBeUndefined();
   });
 
-  it('leaves no temporary file beside a blob and none behind after puts', async () => {
+  it('leaves no temporary file beside a blob, and none behind once closed', async () => {
     // Arrange
-    const store = new EmbeddedBlobStore({ root, bucket: 'atomic-puts', presigner });
+    const own = await makeRoot();
+    const store = new EmbeddedBlobStore({
+      root: own.root,
+      bucket: 'atomic-puts',
+      presigner,
+      writer: own.writer,
+    });
 
     // Act
     await Promise.all(
       Array.from({ length: 20 }, (_, index) => store.put('run-2/result.json', `{"n":${index}}`)),
     );
+    await waitForSpares(own.root);
+    const beside = await readdir(join(own.root, 'atomic-puts', 'run-2'));
+    await own.writer.close();
 
     // Assert
-    expect(await readdir(join(root, 'atomic-puts', 'run-2'))).toEqual(['result.json']);
-    expect(await readdir(join(root, '.tmp'))).toEqual([]);
-    expect(new TextDecoder().decode(await store.get('run-2/result.json'))).toMatch(/^\{"n":\d+\}$/);
+    expect(beside).toEqual(['result.json']);
+    expect(await readdir(join(own.root, '.tmp'))).toEqual([]);
+    expect(new TextDecoder().decode(await store.get('run-2/result.json'))).toBe('{"n":19}');
   });
 
   it('writes nothing outside its bucket for a key that tries to escape', async () => {
     // Arrange
-    const store = new EmbeddedBlobStore({ root, bucket: 'escape-check', presigner });
+    const store = new EmbeddedBlobStore({ root, bucket: 'escape-check', presigner, writer });
 
     // Act
     const attempt = store.put('../pipeline-results/run-1/discovery.json', 'overwritten');
@@ -120,7 +164,7 @@ describe('EmbeddedBlobStore on disk', () => {
 
   it('refuses a bucket name that is not an S3 bucket name', () => {
     // Act / Assert
-    expect(() => new EmbeddedBlobStore({ root, bucket: '../etc', presigner })).toThrow(
+    expect(() => new EmbeddedBlobStore({ root, bucket: '../etc', presigner, writer })).toThrow(
       JobPlaneOptionsError,
     );
   });

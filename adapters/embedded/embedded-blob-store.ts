@@ -4,7 +4,7 @@ import { JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js
 import { parseJobPlaneOptions } from '../../core/job-plane/job-plane-options.js';
 import type { BlobAppender, BlobStore, PutOptions } from '../../core/ports/blob-store.js';
 import { BUCKET_NAME, BlobFolder } from './blob-folder.js';
-import { BlobWriter } from './blob-writer.js';
+import type { BlobWriter } from './blob-writer.js';
 import { EmbeddedLogAppender } from './embedded-log-appender.js';
 
 /** Fifteen minutes, as on S3. */
@@ -26,11 +26,8 @@ export interface EmbeddedBlobStoreOptions {
   readonly presigner: BlobUrlPresigner;
   /** Longest time appended bytes wait before readers see them; default 1000 ms. */
   readonly flushIntervalMs?: number;
-  /**
-   * Makes the files, off the event loop; the stores of one root share one, which their owner
-   * closes. Default: a writer of the store's own, whose thread ends with the process.
-   */
-  readonly writer?: BlobWriter;
+  /** Makes the files, off the event loop: one per root, which the stores' owner closes. */
+  readonly writer: BlobWriter;
 }
 
 const optionsSchema = z.object({
@@ -61,7 +58,7 @@ export class EmbeddedBlobStore implements BlobStore {
     );
     this.bucket = bucket;
     this.#folder = new BlobFolder(root);
-    this.#writer = options.writer ?? new BlobWriter(this.#folder.root);
+    this.#writer = options.writer;
     this.#presigner = options.presigner;
     this.#flushIntervalMs = flushIntervalMs;
   }

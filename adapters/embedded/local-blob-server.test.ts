@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobFolder } from './blob-folder.js';
 import { createBlobRequestHandler } from './blob-request-handler.js';
 import { BlobUrlSigner } from './blob-url-signer.js';
+import { BlobWriter } from './blob-writer.js';
 import { EmbeddedBlobStore } from './embedded-blob-store.js';
 import { LocalBlobServer } from './local-blob-server.js';
 
@@ -18,17 +19,19 @@ describe('LocalBlobServer', () => {
   let now: number;
   let server: LocalBlobServer;
   let store: EmbeddedBlobStore;
+  let writer: BlobWriter;
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'forge-blob-server-'));
     now = Date.parse('2030-01-01T00:00:00Z');
     server = await LocalBlobServer.start({ root, now: () => now });
-    store = new EmbeddedBlobStore({ root, bucket, presigner: server });
+    writer = new BlobWriter(root);
+    store = new EmbeddedBlobStore({ root, bucket, presigner: server, writer });
     await store.put(key, 'compiled\n', { contentType: 'text/plain; charset=utf-8' });
   });
 
   afterAll(async () => {
-    await server.close();
+    await Promise.all([server.close(), writer.close()]);
     await rm(root, { recursive: true, force: true });
   });
 
@@ -51,7 +54,12 @@ describe('LocalBlobServer', () => {
 
   it("records no metadata for a blob whose key's extension says its content type", async () => {
     // Arrange
-    const results = new EmbeddedBlobStore({ root, bucket: 'typed-results', presigner: server });
+    const results = new EmbeddedBlobStore({
+      root,
+      bucket: 'typed-results',
+      presigner: server,
+      writer,
+    });
 
     // Act
     await results.put('run-1/phases/build/api/compile.json', '{}', {

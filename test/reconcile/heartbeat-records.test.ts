@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { describe, expect, it, type TestContext } from 'vitest';
+import { BlobWriter } from '../../adapters/embedded/blob-writer.js';
 import { EmbeddedBlobStore } from '../../adapters/embedded/embedded-blob-store.js';
 import { EmbeddedJobStore } from '../../adapters/embedded/embedded-job-store.js';
 import { PostgresRunRepository } from '../../adapters/postgres/postgres-run-repository.js';
@@ -28,10 +29,12 @@ const stepStart = new Date().toISOString();
  */
 async function arrange(context: TestContext) {
   const root = await mkdtemp(join(tmpdir(), 'forge-heartbeats-'));
+  const writer = new BlobWriter(root);
   const results = new EmbeddedBlobStore({
     root,
     bucket: 'forge-results',
     presigner: { presign: () => 'http://127.0.0.1/unused' },
+    writer,
   });
   const jobs = new EmbeddedJobStore();
   const statements: string[] = [];
@@ -58,6 +61,7 @@ async function arrange(context: TestContext) {
     await stopRecording();
     await jobs.close();
     await sql.end({ timeout: 5 });
+    await writer.close();
     await rm(root, { recursive: true, force: true });
   });
   /** The changes written since the last call (the feed delivers them asynchronously). */

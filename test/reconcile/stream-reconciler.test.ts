@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
+import { BlobWriter } from '../../adapters/embedded/blob-writer.js';
 import { EmbeddedBlobStore } from '../../adapters/embedded/embedded-blob-store.js';
 import { EmbeddedJobStore } from '../../adapters/embedded/embedded-job-store.js';
 import { PostgresRunRepository } from '../../adapters/postgres/postgres-run-repository.js';
@@ -21,10 +22,12 @@ const failingCompile = { phase: 'build', project: 'api', step: 'compile' } as co
 /** A reconciler over the test database, an embedded results bucket and job store. */
 async function arrange(context: TestContext) {
   const root = await mkdtemp(join(tmpdir(), 'forge-reconcile-'));
+  const writer = new BlobWriter(root);
   const results = new EmbeddedBlobStore({
     root,
     bucket: 'forge-results',
     presigner: { presign: () => 'http://127.0.0.1/unused' },
+    writer,
   });
   const jobs = new EmbeddedJobStore({
     feed: {
@@ -36,6 +39,7 @@ async function arrange(context: TestContext) {
   const reconciler = new StreamReconciler({ runs, results, sink });
   context.onTestFinished(async () => {
     await jobs.close();
+    await writer.close();
     await rm(root, { recursive: true, force: true });
   });
   return { results, jobs, runs, sink, reconciler };

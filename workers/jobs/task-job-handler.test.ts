@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BlobWriter } from '../../adapters/embedded/blob-writer.js';
 import { EmbeddedBlobStore } from '../../adapters/embedded/embedded-blob-store.js';
 import { EmbeddedSecretStore } from '../../adapters/embedded/embedded-secret-store.js';
 import { LocalBlobServer } from '../../adapters/embedded/local-blob-server.js';
@@ -37,6 +38,7 @@ describe('task jobs', () => {
   let cache: RepositoryCache;
   let server: LocalBlobServer;
   let logs: EmbeddedBlobStore;
+  let writer: BlobWriter;
   let commit: string;
   let cloneUrl: string;
 
@@ -48,15 +50,18 @@ describe('task jobs', () => {
     harness = new WorkerHarness({ visibilityTimeoutSeconds: 30 });
     cache = await RepositoryCache.open({ cacheDir: join(folder, 'cache') });
     server = await LocalBlobServer.start({ root: join(folder, 'blobs') });
+    writer = new BlobWriter(join(folder, 'blobs'));
     logs = new EmbeddedBlobStore({
       root: join(folder, 'blobs'),
       bucket: 'forge-logs',
       presigner: server,
+      writer,
     });
     const results = new EmbeddedBlobStore({
       root: join(folder, 'blobs'),
       bucket: 'forge-results',
       presigner: server,
+      writer,
     });
     const handler = createTaskJobHandler({
       repositories: cache,
@@ -73,7 +78,7 @@ describe('task jobs', () => {
   afterEach(async () => {
     await harness.close();
     await cache.close();
-    await server.close();
+    await Promise.all([server.close(), writer.close()]);
     await rm(folder, { recursive: true, force: true });
   });
 
