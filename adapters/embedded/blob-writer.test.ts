@@ -2,9 +2,9 @@ import { closeSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
+import { waitForSpares } from '../../test/support/blob-spares.js';
 import { MIN_SPARES } from './blob-folder.js';
 import { BlobWriter } from './blob-writer.js';
 
@@ -26,30 +26,6 @@ afterAll(async () => {
 
 const text = (value: string) => new TextEncoder().encode(value);
 const json = { contentType: 'application/json' };
-
-/** The paths of the spare files and folders in `root`'s `.tmp`. */
-async function sparePaths(root: string): Promise<string[]> {
-  const folders = await readdir(join(root, '.tmp')).catch(() => []);
-  const paths = await Promise.all(
-    folders
-      .filter((name) => name.startsWith('spares-'))
-      .map(async (name) => {
-        const entries = await readdir(join(root, '.tmp', name)).catch(() => []);
-        return entries.map((entry) => join(root, '.tmp', name, entry));
-      }),
-  );
-  return paths.flat();
-}
-
-/** Waits, a few seconds at most, until `root` holds at least `count` spares. */
-async function waitForSpares(root: string, count: number): Promise<string[]> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const paths = await sparePaths(root);
-    if (paths.length >= count) return paths;
-    await delay(25);
-  }
-  throw new Error(`fewer than ${count} spares were made in ${root}/.tmp`);
-}
 
 describe('BlobWriter', () => {
   it('makes the files in the order it was asked', async () => {

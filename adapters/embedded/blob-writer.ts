@@ -27,8 +27,9 @@ interface PendingTask {
  * ending together makes dozens. Asynchronous file calls would cost a turn of that busy loop
  * each; the thread costs one message each way.
  *
- * The thread keeps the process alive only while it has tasks, and is started again after it
- * dies (the tasks it had fail).
+ * Between tasks the thread makes spare files and folders ahead (`BlobFolder.refillSpare`), so
+ * that a task creates none; {@link BlobWriter.close} deletes them. The thread keeps the process
+ * alive only while it has tasks, and is started again after it dies (the tasks it had fail).
  */
 export class BlobWriter {
   readonly #root: string;
@@ -36,6 +37,7 @@ export class BlobWriter {
   #nextId = 1;
   readonly #pending = new Map<number, PendingTask>();
   #closed = false;
+  #closing: Promise<void> | undefined;
   /** Settles when the last pending task has, once {@link BlobWriter.close} waits for it. */
   #drained: (() => void) | undefined;
   /** Settles when the thread has deleted its spares (its answer to request 0), or died. */
@@ -65,7 +67,12 @@ export class BlobWriter {
    * Lets the tasks already asked for finish, deletes the thread's spare files and folders,
    * then stops the thread; later tasks are refused. Idempotent.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     if (this.#pending.size > 0) {
       await new Promise<void>((resolve) => {

@@ -1,10 +1,10 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobPlaneOptionsError } from '../../core/job-plane/job-plane-options.js';
 import { describeBlobStoreContract } from '../../test/contracts/blob-store.contract.js';
+import { waitForSpares } from '../../test/support/blob-spares.js';
 import { MIN_SPARES } from './blob-folder.js';
 import { BlobWriter } from './blob-writer.js';
 import { EmbeddedBlobStore } from './embedded-blob-store.js';
@@ -26,25 +26,6 @@ async function makeStore(bucket = 'forge-logs'): Promise<EmbeddedBlobStore> {
   const server = await LocalBlobServer.start({ root });
   closers.push(server);
   return new EmbeddedBlobStore({ root, bucket, presigner: server, writer });
-}
-
-/** Waits, a few seconds at most, until the writer of `root` has made its first spares. */
-async function waitForSpares(root: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    if ((await spareEntries(root)).length >= 2 * MIN_SPARES) return;
-    await delay(25);
-  }
-  throw new Error(`no spares were made in ${root}/.tmp`);
-}
-
-async function spareEntries(root: string): Promise<string[]> {
-  const folders = await readdir(join(root, '.tmp')).catch(() => []);
-  const entries = await Promise.all(
-    folders
-      .filter((name) => name.startsWith('spares-'))
-      .map((name) => readdir(join(root, '.tmp', name)).catch(() => [])),
-  );
-  return entries.flat();
 }
 
 afterAll(async () => {
@@ -70,7 +51,7 @@ describe('EmbeddedBlobStore on disk', () => {
     const first = await store.openAppend('run-2/build/api/compile.log');
     first.append('first\n');
     await first.close();
-    await waitForSpares(root);
+    await waitForSpares(root, 2 * MIN_SPARES);
     for (const folder of ['swept-results', '.tmp', '.metadata']) {
       await rm(join(root, folder), { recursive: true, force: true, maxRetries: 3 });
     }
@@ -138,7 +119,7 @@ describe('EmbeddedBlobStore on disk', () => {
     await Promise.all(
       Array.from({ length: 20 }, (_, index) => store.put('run-2/result.json', `{"n":${index}}`)),
     );
-    await waitForSpares(own.root);
+    await waitForSpares(own.root, 2 * MIN_SPARES);
     const beside = await readdir(join(own.root, 'atomic-puts', 'run-2'));
     await own.writer.close();
 
