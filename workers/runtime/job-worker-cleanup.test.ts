@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobOutcome } from './job-handler.js';
+import { CLEANUP_MAX_DEFER_MS } from './job-worker.js';
 import { WorkerHarness } from './testing/worker-harness.js';
 
 const completed: JobOutcome = { status: 'completed', resultLocation: 's3://results/out.json' };
@@ -96,6 +97,8 @@ describe('JobWorker clean-ups (JobContext.afterOutcome)', () => {
     const cleaned: string[] = [];
 
     const worker = await harness.startWorker({
+      // Two slots: two clean-ups waiting never keep a job from starting (see the next test).
+      concurrency: 2,
       // Longer than the test: only the worker's stop can start the clean-ups.
       cleanupQuietMs: 60_000,
       handler: (message, context) => {
@@ -115,6 +118,37 @@ describe('JobWorker clean-ups (JobContext.afterOutcome)', () => {
     // Both jobs ended well within CLEANUP_MAX_DEFER_MS, so neither clean-up had begun.
     expect(cleanedWhileRunning).toEqual([]);
     expect(cleaned).toEqual([first.job_id, second.job_id]);
+  });
+
+  it('lets held clean-ups go as soon as they are what keeps the next job from starting', async () => {
+    const jobs = [await harness.submit(), await harness.submit(), await harness.submit()];
+    const cleaned: string[] = [];
+    const cleanedBeforeStart = new Map<string, string[]>();
+
+    const worker = await harness.startWorker({
+      // One slot: the second job's clean-up waiting beside the first's holds the slot.
+      concurrency: 1,
+      // Longer than the test: only the slot rule can start the clean-ups while it runs.
+      cleanupQuietMs: 60_000,
+      handler: (message, context) => {
+        cleanedBeforeStart.set(message.job_id, [...cleaned]);
+        context.afterOutcome(() => {
+          cleaned.push(message.job_id);
+          return Promise.resolve();
+        });
+        return Promise.resolve(completed);
+      },
+    });
+    // Held until CLEANUP_MAX_DEFER_MS, the third job would start a second after the second.
+    await vi.waitFor(
+      async () => expect((await harness.jobs.get(jobs[2]!.job_id))?.status).toBe('completed'),
+      { timeout: CLEANUP_MAX_DEFER_MS - 200, interval: 10 },
+    );
+    await worker.close();
+
+    // The third job took the slot the two clean-ups held, once they had run.
+    expect(cleanedBeforeStart.get(jobs[2]!.job_id)).toEqual([jobs[0]!.job_id, jobs[1]!.job_id]);
+    expect(cleaned).toEqual(jobs.map((job) => job.job_id));
   });
 
   it('runs the clean-ups of a handler that threw, after its message is handed back', async () => {

@@ -197,6 +197,8 @@ export class JobWorker {
       const free =
         concurrency - this.#executions.size - Math.max(0, this.#cleanups.size - concurrency);
       if (free <= 0) {
+        // Clean-ups held back for the jobs starting are now what keeps the next from starting.
+        if (this.#executions.size < concurrency) this.#launches.releaseWaiting();
         await new Promise<void>((resolve) => (this.#wakeLoop = resolve));
         continue;
       }

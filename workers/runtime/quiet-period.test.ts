@@ -74,6 +74,27 @@ describe('QuietPeriod', () => {
     expect(doneBeforeEnd).toBe(false);
   });
 
+  it('ends the waits under way when released, and holds later ones as before', async () => {
+    // Arrange
+    const quiet = new QuietPeriod({ quietMs: 60_000, maxWaitMs: 60_000 });
+    quiet.markActivity();
+    const first = watch(quiet.wait());
+    await sleep(20);
+    const doneBeforeRelease = first.done();
+
+    // Act
+    quiet.releaseWaiting();
+    const later = watch(quiet.wait());
+
+    // Assert
+    await expect.poll(() => first.done()).toBe(true);
+    await sleep(20);
+    expect(doneBeforeRelease).toBe(false);
+    expect(later.done()).toBe(false);
+    quiet.end();
+    await expect.poll(() => later.done()).toBe(true);
+  });
+
   it('never holds a wait when the quiet time is 0', async () => {
     // Arrange
     const quiet = new QuietPeriod({ quietMs: 0, maxWaitMs: 60_000 });

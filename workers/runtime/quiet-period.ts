@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** Options of {@link QuietPeriod}. */
@@ -12,20 +11,21 @@ export interface QuietPeriodOptions {
 /**
  * Holds work back while a burst of more urgent work is under way. The urgent side marks each
  * piece of its work ({@link QuietPeriod.markActivity}); a wait ends once `quietMs` passed
- * without one, once it has lasted `maxWaitMs`, or at once after {@link QuietPeriod.end}.
+ * without one, once it has lasted `maxWaitMs`, when the urgent side lets the waiting work go
+ * ({@link QuietPeriod.releaseWaiting}: it is waiting on that work), or at once after
+ * {@link QuietPeriod.end}.
  */
 export class QuietPeriod {
   readonly #quietMs: number;
   readonly #maxWaitMs: number;
   #lastActivityAt = Number.NEGATIVE_INFINITY;
-  /** Aborted by `end()`: every wait, running or to come, ends at once. */
-  readonly #ended = new AbortController();
+  #ended = false;
+  /** One per wait under way; aborting it ends that wait. */
+  readonly #waiting = new Set<AbortController>();
 
   constructor(options: QuietPeriodOptions) {
     this.#quietMs = options.quietMs;
     this.#maxWaitMs = options.maxWaitMs;
-    // One listener per wait under way, which is no leak at any count.
-    setMaxListeners(0, this.#ended.signal);
   }
 
   /** Notes urgent work now: waits go on until `quietMs` from here. */
@@ -36,16 +36,27 @@ export class QuietPeriod {
   /** Resolves once it is quiet, `maxWaitMs` after the call at the latest; never rejects. */
   async wait(): Promise<void> {
     const giveUpAt = performance.now() + this.#maxWaitMs;
-    const signal = this.#ended.signal;
-    while (!signal.aborted) {
-      const waitMs = Math.min(this.#lastActivityAt + this.#quietMs, giveUpAt) - performance.now();
-      if (waitMs <= 0) return;
-      await delay(waitMs, undefined, { signal }).catch(() => undefined);
+    const released = new AbortController();
+    this.#waiting.add(released);
+    try {
+      while (!this.#ended && !released.signal.aborted) {
+        const waitMs = Math.min(this.#lastActivityAt + this.#quietMs, giveUpAt) - performance.now();
+        if (waitMs <= 0) return;
+        await delay(waitMs, undefined, { signal: released.signal }).catch(() => undefined);
+      }
+    } finally {
+      this.#waiting.delete(released);
     }
+  }
+
+  /** Ends the waits under way (later ones are held as before). */
+  releaseWaiting(): void {
+    for (const released of this.#waiting) released.abort();
   }
 
   /** Stops holding work back, for good (the urgent side has stopped). */
   end(): void {
-    this.#ended.abort();
+    this.#ended = true;
+    this.releaseWaiting();
   }
 }
