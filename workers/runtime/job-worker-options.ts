@@ -60,8 +60,9 @@ export interface JobWorkerOptions {
   /**
    * How long the worker must have started no job before the clean-ups of ended jobs
    * (`JobContext.afterOutcome`) begin, so that they do not compete with the jobs starting in
-   * the slots that freed up together; they begin within `CLEANUP_MAX_DEFER_MS` regardless, and
-   * at once when the worker stops. Default 50 ms, at most 60000; 0 starts them at once.
+   * the slots that freed up together; they begin within `CLEANUP_MAX_DEFER_MS` regardless, at
+   * once when waiting clean-ups hold the slot the next job needs, and at once when the worker
+   * stops. Default 50 ms, at most 60000; 0 starts them at once.
    */
   readonly cleanupQuietMs?: number;
   readonly logger: WorkerLogger;
