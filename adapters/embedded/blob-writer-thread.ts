@@ -1,14 +1,13 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { assertNever } from '../../core/assert-never.js';
 import { errorMessage } from '../../core/errors.js';
 import { JobPlaneOperationError } from '../../core/job-plane/job-plane-errors.js';
 import { BlobFolder, type BlobMetadata } from './blob-folder.js';
 
-/** What `BlobWriter` asks its thread to do in the blob folder at `root`. */
+/** What `BlobWriter` asks its thread to do in its blob folder (the thread's `workerData`). */
 export type BlobWriterTask =
   | {
       readonly op: 'put';
-      readonly root: string;
       readonly bucket: string;
       readonly key: string;
       readonly body: Uint8Array;
@@ -16,7 +15,6 @@ export type BlobWriterTask =
     }
   | {
       readonly op: 'open-for-append';
-      readonly root: string;
       readonly bucket: string;
       readonly key: string;
       readonly metadata: BlobMetadata;
@@ -57,30 +55,18 @@ export type BlobWriterAnswer =
  * spare files and folders once no task came for {@link REFILL_AFTER_IDLE_MS}, one per turn of
  * its event loop, so that a task waits for one spare at most.
  */
-function serve(port: NonNullable<typeof parentPort>): void {
-  const folders = new Map<string, BlobFolder>();
-  const folderAt = (root: string): BlobFolder => {
-    let folder = folders.get(root);
-    if (folder === undefined) {
-      folder = new BlobFolder(root);
-      folders.set(root, folder);
-    }
-    return folder;
-  };
+function serve(port: NonNullable<typeof parentPort>, folder: BlobFolder): void {
   let idle: NodeJS.Timeout | undefined;
   /** Bumped by every request: a refill that sees it change stops. */
   let generation = 0;
   let refilling = true;
   const refill = (started: number): void => {
     if (started !== generation || !refilling) return;
-    let more = false;
     try {
-      for (const folder of folders.values()) more = folder.refillSpare() || more;
+      if (folder.refillSpare()) setImmediate(refill, started);
     } catch {
       // Spares only save time: a full or failing disk is the writes' to report.
-      return;
     }
-    if (more) setImmediate(refill, started);
   };
   port.on('message', (request: BlobWriterRequest) => {
     generation += 1;
@@ -88,18 +74,17 @@ function serve(port: NonNullable<typeof parentPort>): void {
     try {
       switch (request.op) {
         case 'put':
-          folderAt(request.root).put(request.bucket, request.key, request.body, request.metadata);
+          folder.put(request.bucket, request.key, request.body, request.metadata);
           port.postMessage({ id: request.id } satisfies BlobWriterAnswer);
           break;
         case 'open-for-append': {
-          const folder = folderAt(request.root);
           const fd = folder.openForAppend(request.bucket, request.key, request.metadata);
           port.postMessage({ id: request.id, fd } satisfies BlobWriterAnswer);
           break;
         }
         case 'discard-spares':
           refilling = false;
-          for (const folder of folders.values()) folder.discardSpares();
+          folder.discardSpares();
           port.postMessage({ id: request.id } satisfies BlobWriterAnswer);
           break;
         default:
@@ -127,4 +112,4 @@ function describeFailure(error: unknown): BlobWriterFailure {
   };
 }
 
-if (parentPort !== null) serve(parentPort);
+if (parentPort !== null) serve(parentPort, new BlobFolder(workerData as string));

@@ -50,7 +50,7 @@ export class BlobWriter {
 
   /** Replaces the blob at `bucket`/`key` with `body`, atomically. */
   async put(bucket: string, key: string, body: Uint8Array, metadata: BlobMetadata): Promise<void> {
-    await this.#run({ op: 'put', root: this.#root, bucket, key, body, metadata });
+    await this.#run({ op: 'put', bucket, key, body, metadata });
   }
 
   /**
@@ -58,7 +58,7 @@ export class BlobWriter {
    * descriptor of that file, open for reading and writing; the caller closes it.
    */
   async openForAppend(bucket: string, key: string, metadata: BlobMetadata): Promise<number> {
-    const fd = await this.#run({ op: 'open-for-append', root: this.#root, bucket, key, metadata });
+    const fd = await this.#run({ op: 'open-for-append', bucket, key, metadata });
     if (fd === undefined) throw new Error('the blob writer thread answered without a descriptor');
     return fd;
   }
@@ -111,6 +111,7 @@ export class BlobWriter {
     // again when the thread exits, by when their numbers may name other files.
     const thread = startModuleThread(siblingModuleUrl(import.meta.url, 'blob-writer-thread'), {
       trackUnmanagedFds: false,
+      workerData: this.#root,
     });
     thread.unref();
     thread.on('message', (answer: BlobWriterAnswer) => {
